@@ -1,0 +1,138 @@
+# py-mon — plain make. `make`, `make test`, `make install PREFIX=... DESTDIR=...`.
+# Project flags are appended to the user's CFLAGS; V=1 shows full command lines.
+
+VERSION    := 0.1.0
+SOVERSION  := 0
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+WERROR  ?=
+PM_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
+             -Wmissing-prototypes -Wno-unused-parameter -fvisibility=hidden \
+             -Iinclude -Isrc -MMD -MP $(WERROR)
+
+# SANITIZE=1: ASan + UBSan build into build-san/ (tests run against it).
+ifeq ($(SANITIZE),1)
+BUILD   ?= build-san
+PM_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+PM_LDFLAGS += -fsanitize=address,undefined
+else
+BUILD   ?= build
+endif
+
+ifneq ($(V),1)
+Q = @
+endif
+
+LIB_SRCS := $(wildcard src/*.c)
+CLI_SRCS := $(wildcard src/cli/*.c)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+EXAMPLE_SRCS := $(wildcard examples/*.c)
+
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+PIC_OBJS := $(LIB_SRCS:%.c=$(BUILD)/pic/%.o)
+CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
+UNIT_OBJS := $(UNIT_SRCS:%.c=$(BUILD)/obj/%.o)
+TOOLS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
+EXAMPLES := $(EXAMPLE_SRCS:examples/%.c=$(BUILD)/examples/%)
+
+STATIC := $(BUILD)/libpymon.a
+SONAME := libpymon.so.$(SOVERSION)
+SHARED := $(BUILD)/libpymon.so
+BIN    := $(BUILD)/py-mon
+
+.PHONY: all test unit integration install uninstall clean bench fuzz lint soak
+all: $(STATIC) $(SHARED) $(BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(PM_CFLAGS) -c $< -o $@
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC -fPIC $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(PM_CFLAGS) -fPIC -c $< -o $@
+
+$(STATIC): $(LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(SHARED): $(PIC_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(PM_LDFLAGS) $(LDFLAGS) -shared -Wl,-soname,$(SONAME) -o $(BUILD)/$(SONAME).$(VERSION:$(SOVERSION).%=%) $^
+	$(Q)ln -sf $(SONAME).$(VERSION:$(SOVERSION).%=%) $(BUILD)/$(SONAME)
+	$(Q)ln -sf $(SONAME) $@
+
+$(BIN): $(CLI_OBJS) $(STATIC)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(PM_LDFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(STATIC)
+
+$(BUILD)/unit-tests: $(UNIT_OBJS) $(STATIC)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(CFLAGS) $(PM_LDFLAGS) $(LDFLAGS) -o $@ $(UNIT_OBJS) $(STATIC)
+
+$(BUILD)/tools/%: tests/tools/%.c $(STATIC)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(PM_CFLAGS) $(PM_LDFLAGS) $(LDFLAGS) -o $@ $< $(STATIC)
+
+# Examples are built against the installed-style interface only: the public
+# header and the library, nothing from src/.
+$(BUILD)/examples/%: examples/%.c $(STATIC) include/pymon.h
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $@")
+	$(Q)$(CC) $(CFLAGS) -std=c11 -Wall -Wextra $(WERROR) $(PM_LDFLAGS) -Iinclude -o $@ $< $(STATIC)
+
+test: all $(BUILD)/unit-tests $(TOOLS) $(EXAMPLES)
+	$(Q)BUILD=$(BUILD) sh tests/run.sh
+
+unit: $(BUILD)/unit-tests
+	$(Q)$(BUILD)/unit-tests
+
+integration: all $(TOOLS) $(EXAMPLES)
+	$(Q)PYMON_BUILD=$(BUILD) python3 tests/integration/run.py
+
+bench: all
+	$(Q)sh bench/run.sh
+
+fuzz:
+	$(Q)sh fuzz/run.sh
+
+lint:
+	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
+	    --inline-suppr -Iinclude -Isrc -D_GNU_SOURCE src
+
+$(BUILD)/pymon.pc: pymon.pc.in Makefile
+	@mkdir -p $(BUILD)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $(BUILD)/pymon.pc
+
+install: all $(BUILD)/pymon.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/py-mon
+	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libpymon.a
+	install -m 755 $(BUILD)/$(SONAME).$(VERSION:$(SOVERSION).%=%) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(SONAME).$(VERSION:$(SOVERSION).%=%) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpymon.so
+	install -m 644 include/pymon.h $(DESTDIR)$(INCLUDEDIR)/pymon.h
+	install -m 644 $(BUILD)/pymon.pc $(DESTDIR)$(PKGCONFIGDIR)/pymon.pc
+	if [ -f docs/py-mon.1 ]; then install -m 644 docs/py-mon.1 $(DESTDIR)$(MANDIR)/man1/py-mon.1; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/py-mon $(DESTDIR)$(LIBDIR)/libpymon.* \
+	    $(DESTDIR)$(INCLUDEDIR)/pymon.h $(DESTDIR)$(PKGCONFIGDIR)/pymon.pc \
+	    $(DESTDIR)$(MANDIR)/man1/py-mon.1
+
+clean:
+	rm -rf build build-san
+
+-include $(LIB_OBJS:.o=.d) $(PIC_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

@@ -1,0 +1,180 @@
+/*
+ * libpymon: watch file trees with Linux inotify and act on debounced changes.
+ *
+ * One watcher = one inotify instance + one epoll loop. A watcher holds any
+ * number of observers; each observer has its own roots, filters, event kinds,
+ * debounce delay and action (a callback, or a supervised command).
+ *
+ *     pymon_error err;
+ *     pymon_watcher *w = pymon_watcher_new(&err);
+ *     pymon_observer *o = pymon_observer_new(w);
+ *     pymon_observer_add(o, "src", &err);
+ *     pymon_observer_ignore(o, "build/", &err);
+ *     pymon_observer_on(o, PYMON_CREATE | PYMON_MODIFY);
+ *     pymon_observer_callback(o, on_batch, NULL);
+ *     int status = pymon_observe(w, &err);
+ *     pymon_watcher_free(w);
+ *
+ * Conventions
+ * - Fallible functions return 0 (or a non-negative value) on success and a
+ *   negative errno on failure, and fill *err (which may be NULL) with a
+ *   message ready to print, e.g. "src: No such file or directory".
+ * - Nothing here is thread-safe; use a watcher from one thread.
+ * - Every descriptor the library opens is close-on-exec.
+ * - Paths in events are the root as it was given joined with the path below
+ *   it ("src/app.py"); a root given as "." yields plain relative paths.
+ */
+#ifndef PYMON_H
+#define PYMON_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PYMON_VERSION "0.1.0"
+
+/* Event kinds; combine as a bit mask for pymon_observer_on(). */
+enum pymon_kind {
+	PYMON_CREATE = 1u << 0,
+	PYMON_DELETE = 1u << 1,
+	PYMON_MODIFY = 1u << 2, /* content written, or attributes (touch, chmod) */
+	PYMON_MOVE = 1u << 3,   /* renamed inside the watched tree: .from is set */
+	PYMON_ALL = 0xfu,
+	/* Not a filter bit: the kernel queue overflowed (or the tree was
+	 * re-synchronised) and changes may have been missed below .path.
+	 * Always delivered, whatever the observer's kind mask. */
+	PYMON_RESCAN = 1u << 4,
+};
+
+typedef struct pymon_error {
+	int code;          /* negative errno, 0 when no error */
+	char message[512]; /* human-readable, no trailing newline */
+} pymon_error;
+
+typedef struct pymon_event {
+	unsigned kind;    /* one pymon_kind value */
+	const char *path; /* the path now */
+	const char *from; /* PYMON_MOVE only: the path before, else NULL */
+	int is_dir;
+} pymon_event;
+
+typedef struct pymon_batch {
+	const pymon_event *events; /* each path at most once, in arrival order */
+	size_t count;
+	size_t dropped; /* events left out because the batch hit its bound */
+} pymon_batch;
+
+typedef struct pymon_watcher pymon_watcher;
+typedef struct pymon_observer pymon_observer;
+
+/* Called once per debounced batch. Inside it, the only calls allowed on the
+ * watcher are pymon_watcher_stop() and the read-only getters. The batch and
+ * its strings are valid until the callback returns. */
+typedef void (*pymon_batch_fn)(pymon_observer *o, const pymon_batch *batch, void *userdata);
+
+/* Warnings (a subdirectory that vanished or cannot be read while scanning, a
+ * rescan after queue overflow). The default prints "py-mon: warning: MSG" to
+ * stderr. */
+typedef void (*pymon_warn_fn)(const char *message, void *userdata);
+
+/* ---- watcher ---------------------------------------------------------- */
+
+/* A new watcher with its inotify instance and epoll loop. NULL on failure
+ * (EMFILE names fs.inotify.max_user_instances and its current value). */
+pymon_watcher *pymon_watcher_new(pymon_error *err);
+
+/* Stops everything (supervised commands included), frees every observer. */
+void pymon_watcher_free(pymon_watcher *w);
+
+void pymon_watcher_on_warning(pymon_watcher *w, pymon_warn_fn fn, void *userdata);
+
+/* Scans every observer's roots and adds the watches. Called by
+ * pymon_observe(); call it yourself when embedding with pymon_watcher_fd().
+ * ENOSPC names fs.inotify.max_user_watches and its current value. */
+int pymon_watcher_start(pymon_watcher *w, pymon_error *err);
+
+/* The epoll descriptor: readable when pymon_watcher_dispatch() has work. */
+int pymon_watcher_fd(const pymon_watcher *w);
+
+/* Handles whatever is ready without blocking: reads events, fires due
+ * batches. Returns 0, or 1 once pymon_watcher_stop() was called, or a
+ * negative errno. */
+int pymon_watcher_dispatch(pymon_watcher *w, pymon_error *err);
+
+/* Starts (if not yet started) and runs the loop until pymon_watcher_stop().
+ * Returns the status given to pymon_watcher_stop(), or a negative errno. */
+int pymon_observe(pymon_watcher *w, pymon_error *err);
+
+/* Makes pymon_observe() return `status` once the current dispatch ends.
+ * Safe inside callbacks. */
+void pymon_watcher_stop(pymon_watcher *w, int status);
+
+/* Number of directories watched (inotify watches held), for diagnostics. */
+size_t pymon_watcher_watch_count(const pymon_watcher *w);
+
+/* ---- observers -------------------------------------------------------- */
+
+/* A new observer owned by the watcher (freed with it). Defaults: all kinds,
+ * 50 ms delay, default ignores on, VCS ignore files on, no action. NULL only
+ * when out of memory. Configure it before pymon_watcher_start(). */
+pymon_observer *pymon_observer_new(pymon_watcher *w);
+
+/* Adds a root: a directory (watched recursively) or a file (its directory is
+ * watched and events are filtered by name, so atomic saves keep working).
+ * A root that is a symlink is resolved; symlinks below it are not followed.
+ * -ENOENT etc. with the path in the message. */
+int pymon_observer_add(pymon_observer *o, const char *path, pymon_error *err);
+
+/* Adds a gitignore-syntax pattern, matched against the path relative to its
+ * root: "*.log", "/build", "tmp/", "!keep.log", and "**" for any depth. Ignored
+ * directories are never watched. Patterns added later win. */
+int pymon_observer_ignore(pymon_observer *o, const char *pattern, pymon_error *err);
+
+/* Only files with these extensions (comma or space separated, dots
+ * optional: "py,toml" or ".py .html"). Directories are unaffected. */
+int pymon_observer_ext(pymon_observer *o, const char *list, pymon_error *err);
+
+/* The kinds that make up a batch (default PYMON_ALL). */
+void pymon_observer_on(pymon_observer *o, unsigned kinds);
+
+/* Quiet period before a batch fires, in milliseconds (default 50; 0 fires
+ * right after the events that are already queued were read). */
+void pymon_observer_delay(pymon_observer *o, unsigned ms);
+
+enum pymon_observer_flag {
+	PYMON_NO_DEFAULT_IGNORE = 1u << 0, /* drop .git/, __pycache__/, *.pyc ... */
+	PYMON_NO_VCS_IGNORE = 1u << 1,     /* drop .gitignore, .git/info/exclude, .ignore */
+	PYMON_NO_GIT_LOCK_WAIT = 1u << 2,  /* fire even while .git/index.lock exists */
+};
+void pymon_observer_flags(pymon_observer *o, unsigned flags);
+
+/* Upper bound on distinct paths in one batch (default 10000); further
+ * events only count in pymon_batch.dropped. */
+void pymon_observer_batch_limit(pymon_observer *o, size_t max_events);
+
+/* Action: call fn with each batch. Replaces any previous action. */
+void pymon_observer_callback(pymon_observer *o, pymon_batch_fn fn, void *userdata);
+
+/* Explains why `path` (relative to the observer's first root) would be
+ * ignored: writes e.g. "ignored by .gitignore:3: build/" into buf and
+ * returns 1; returns 0 and writes "not ignored" when it is not. */
+int pymon_observer_explain(pymon_observer *o, const char *path, int is_dir, char *buf, size_t len);
+
+pymon_watcher *pymon_observer_watcher(const pymon_observer *o);
+
+/* ---- helpers ---------------------------------------------------------- */
+
+/* Name of one kind: "create", "delete", "modify", "move", "rescan". */
+const char *pymon_kind_name(unsigned kind);
+
+/* Parses "create,modify" (also space separated, case-insensitive, "all")
+ * into a mask. -EINVAL with the offending word in err. */
+int pymon_parse_kinds(const char *list, unsigned *out, pymon_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

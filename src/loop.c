@@ -1,0 +1,162 @@
+/*
+ * The event loop: one epoll set holding inotify, the debounce timerfd and
+ * whatever else the watcher supervises. Nothing wakes up while idle: the
+ * timer is armed only while a batch is pending.
+ */
+#include "internal.h"
+#include "sys.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+int pm_loop_add(pymon_watcher *w, struct pm_source *src, uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = src};
+	return epoll_ctl(w->epfd, EPOLL_CTL_ADD, src->fd, &ev) < 0 ? -errno : 0;
+}
+
+void pm_loop_del(pymon_watcher *w, struct pm_source *src)
+{
+	if (src->fd >= 0)
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, src->fd, NULL);
+}
+
+static bool pending(const struct pymon_observer *o)
+{
+	return o->batch.count || o->batch.dropped;
+}
+
+static bool git_locked(const struct pymon_observer *o)
+{
+	if (o->flags & PYMON_NO_GIT_LOCK_WAIT)
+		return false;
+	for (const struct pm_root *r = o->roots; r; r = r->next)
+		if (pm_git_locked(r))
+			return true;
+	return false;
+}
+
+static void fire(struct pymon_observer *o)
+{
+	struct pm_batch *b = &o->batch;
+	pymon_event *events = calloc(b->count ? b->count : 1, sizeof *events);
+	if (events) {
+		for (size_t i = 0; i < b->count; i++) {
+			events[i].kind = b->entries[i].kind;
+			events[i].path = b->entries[i].path;
+			events[i].from = b->entries[i].from;
+			events[i].is_dir = b->entries[i].is_dir;
+		}
+		pymon_batch batch = {.events = events, .count = b->count, .dropped = b->dropped};
+		o->deadline_ns = 0;
+		if (o->fn)
+			o->fn(o, &batch, o->userdata);
+		free(events);
+	}
+	pm_batch_clear(b);
+	o->deadline_ns = 0;
+}
+
+/* Fires every observer whose quiet period is over. While git holds
+ * index.lock the batch waits (polling the lock at the observer's delay, at
+ * least every 50 ms, only while something is pending). */
+void pm_fire_due(pymon_watcher *w)
+{
+	uint64_t now = pm_now_ns();
+	for (struct pymon_observer *o = w->observers; o && !w->stopped; o = o->next) {
+		if (!pending(o) || o->deadline_ns > now)
+			continue;
+		if (git_locked(o)) {
+			uint64_t step = (uint64_t)(o->delay_ms > 50 ? o->delay_ms : 50) * 1000000u;
+			o->deadline_ns = now + step;
+			continue;
+		}
+		fire(o);
+	}
+}
+
+/* Arms the timerfd for the earliest pending deadline, or disarms it. */
+void pm_schedule(pymon_watcher *w)
+{
+	uint64_t next = 0;
+	for (struct pymon_observer *o = w->observers; o; o = o->next)
+		if (pending(o) && (!next || o->deadline_ns < next))
+			next = o->deadline_ns;
+	if (next == w->armed_ns)
+		return;
+	struct itimerspec its = {0};
+	if (next) {
+		/* 0 would disarm: a deadline already past fires at once. */
+		uint64_t at = next ? next : 1;
+		its.it_value.tv_sec = (time_t)(at / 1000000000u);
+		its.it_value.tv_nsec = (long)(at % 1000000000u);
+	}
+	if (timerfd_settime(w->tfd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+		w->armed_ns = next;
+}
+
+void pm_timer_ready(pymon_watcher *w, struct pm_source *src, uint32_t events)
+{
+	uint64_t ticks;
+	(void)events;
+	while (read(src->fd, &ticks, sizeof ticks) < 0 && errno == EINTR)
+		;
+	w->armed_ns = 0;
+}
+
+/* One round: wait up to timeout_ms (-1 forever) and handle what is ready. */
+static int run_once(pymon_watcher *w, int timeout_ms, pymon_error *err)
+{
+	struct epoll_event evs[16];
+	int n = pm_sys.epoll_wait(w->epfd, evs, 16, timeout_ms);
+	if (n < 0) {
+		if (errno == EINTR)
+			n = 0; /* no events; deadlines are still checked */
+		else
+			return pm_err(err, -errno, "epoll_wait: %s", strerror(errno));
+	}
+	w->dispatching++;
+	for (int i = 0; i < n && !w->stopped; i++) {
+		struct pm_source *src = evs[i].data.ptr;
+		src->ready(w, src, evs[i].events);
+	}
+	if (!w->stopped)
+		pm_fire_due(w);
+	w->dispatching--;
+	if (w->runtime_err.code) {
+		if (err)
+			*err = w->runtime_err;
+		return w->runtime_err.code;
+	}
+	pm_schedule(w);
+	return w->stopped ? 1 : 0;
+}
+
+PM_API int pymon_watcher_dispatch(pymon_watcher *w, pymon_error *err)
+{
+	if (!w->started) {
+		int r = pymon_watcher_start(w, err);
+		if (r < 0)
+			return r;
+	}
+	return run_once(w, 0, err);
+}
+
+PM_API int pymon_observe(pymon_watcher *w, pymon_error *err)
+{
+	if (!w->started) {
+		int r = pymon_watcher_start(w, err);
+		if (r < 0)
+			return r;
+	}
+	while (!w->stopped) {
+		int r = run_once(w, -1, err);
+		if (r < 0)
+			return r;
+	}
+	return w->status;
+}
