@@ -1,0 +1,183 @@
+"""Shared helpers for the black-box tests: temp trees, processes whose
+output is read on a thread, and waiting on conditions with deadlines."""
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, os.environ.get("PYMON_BUILD", "build"))
+PYMON = os.path.join(BUILD, "py-mon")
+EVENTDUMP = os.path.join(BUILD, "tools", "eventdump")
+
+# Generous: CI machines are slow and sanitizer builds slower still.
+TIMEOUT = float(os.environ.get("PYMON_TEST_TIMEOUT", "10"))
+
+
+def wait_for(cond, timeout=TIMEOUT, interval=0.01, what="condition"):
+    """Polls cond() until it returns a true value or the deadline passes."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def write(path, data="x\n", mode="w"):
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, mode) as f:
+        f.write(data)
+
+
+class TempDirTest(unittest.TestCase):
+    """Each test gets self.dir, an empty directory removed afterwards."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="pymon-it-")
+        self.procs = []
+
+    def tearDown(self):
+        for p in self.procs:
+            p.close()
+        for root, dirs, _ in os.walk(self.dir):
+            for d in dirs:
+                try:
+                    os.chmod(os.path.join(root, d), 0o755)
+                except OSError:
+                    pass
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+
+class Proc:
+    """A child process whose stdout (and optionally stderr) lines are
+    collected on threads, so tests can wait for a line with a deadline."""
+
+    def __init__(self, argv, cwd=None, env=None, stdin=subprocess.DEVNULL, merge_stderr=False, **kw):
+        self.lines = queue.Queue()
+        self.err_lines = queue.Queue()
+        self.seen = []
+        self.err_seen = []
+        self.p = subprocess.Popen(
+            argv, cwd=cwd, env=env, stdin=stdin, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE, **kw)
+        threading.Thread(target=self._pump, args=(self.p.stdout, self.lines), daemon=True).start()
+        if not merge_stderr:
+            threading.Thread(target=self._pump, args=(self.p.stderr, self.err_lines), daemon=True).start()
+
+    @staticmethod
+    def _pump(stream, q):
+        for raw in iter(stream.readline, b""):
+            q.put(raw.decode("utf-8", "surrogateescape").rstrip("\n"))
+        q.put(None)
+
+    def line(self, timeout=TIMEOUT):
+        try:
+            l = self.lines.get(timeout=timeout)
+        except queue.Empty:
+            raise AssertionError("no output within %.1fs; seen: %r" % (timeout, self.seen[-20:]))
+        if l is None:
+            raise AssertionError("process ended; seen: %r; stderr: %r" % (self.seen[-20:], self.stderr_text()))
+        self.seen.append(l)
+        return l
+
+    def wait_line(self, pred, timeout=TIMEOUT):
+        """Returns the first line for which pred(line) is true."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("timed out waiting for a line; seen: %r" % self.seen[-30:])
+            l = self.line(left)
+            if pred(l):
+                return l
+
+    def stderr_text(self):
+        while True:
+            try:
+                l = self.err_lines.get_nowait()
+            except queue.Empty:
+                break
+            if l is not None:
+                self.err_seen.append(l)
+        return "\n".join(self.err_seen)
+
+    def send(self, sig):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+
+    def wait(self, timeout=TIMEOUT):
+        return self.p.wait(timeout=timeout)
+
+    def close(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        for s in (self.p.stdout, self.p.stderr):
+            if s:
+                s.close()
+
+
+class EventDump(Proc):
+    """The engine seen through tests/tools/eventdump."""
+
+    def __init__(self, args, cwd):
+        super().__init__([EVENTDUMP] + list(args), cwd=cwd)
+        l = self.wait_line(lambda l: l.startswith(("ready", "error")))
+        if l.startswith("error"):
+            raise AssertionError("eventdump failed: %s" % l)
+        self.watches = int(l.split()[1])
+        self.warnings = []
+
+    def batch(self, timeout=TIMEOUT):
+        """The next batch as a list of (kind, path, from, is_dir)."""
+        while True:
+            l = self.line(timeout)
+            if l.startswith("warning "):
+                self.warnings.append(l[8:])
+                continue
+            if l.startswith("batch "):
+                break
+        _, count, dropped, watches = l.split()
+        self.last_dropped = int(dropped)
+        self.watches = int(watches)
+        events = []
+        while True:
+            l = self.line(timeout)
+            if l == "end":
+                return events
+            kind, path, frm, isdir = l.split("\t")
+            events.append((kind, path, None if frm == "-" else frm, isdir == "1"))
+
+    def events_until(self, pred, timeout=TIMEOUT):
+        """Collects batches until pred(all events so far) holds."""
+        got = []
+        deadline = time.monotonic() + timeout
+        while not pred(got):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("timed out; events so far: %r" % got)
+            got += self.batch(left)
+        return got
+
+    def no_batch(self, quiet=0.3):
+        """Asserts that nothing is reported during a quiet period."""
+        try:
+            l = self.lines.get(timeout=quiet)
+        except queue.Empty:
+            return
+        raise AssertionError("unexpected output: %r" % l)

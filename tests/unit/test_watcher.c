@@ -1,0 +1,323 @@
+/* The watcher against the real kernel in a temp dir, with failures
+ * injected through the syscall seam: limits, permission races, EINTR,
+ * debounce timing and an idle loop that never wakes. */
+#include "harness.h"
+#include "internal.h"
+#include "sys.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+static void mk(const char *rel)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/%s", pm_test_tmpdir(), rel);
+	CHECK(mkdir(p, 0755) == 0);
+}
+
+static void touch(const char *rel)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/%s", pm_test_tmpdir(), rel);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CHECK(fd >= 0);
+	CHECK(write(fd, "x\n", 2) == 2);
+	close(fd);
+}
+
+struct seen {
+	int batches;
+	size_t events;
+	char last[256];
+	int stop;
+};
+
+static void on_batch(pymon_observer *o, const pymon_batch *b, void *ud)
+{
+	struct seen *s = ud;
+	s->batches++;
+	s->events += b->count;
+	if (b->count)
+		snprintf(s->last, sizeof s->last, "%s %s", pymon_kind_name(b->events[b->count - 1].kind),
+		         b->events[b->count - 1].path);
+	if (s->stop)
+		pymon_watcher_stop(pymon_observer_watcher(o), 7);
+}
+
+static pymon_watcher *make(struct seen *s, unsigned delay, pymon_error *err)
+{
+	pymon_watcher *w = pymon_watcher_new(err);
+	CHECK(w != NULL);
+	pymon_observer *o = pymon_observer_new(w);
+	CHECK(o != NULL);
+	CHECK_INT(pymon_observer_add(o, pm_test_tmpdir(), err), 0);
+	pymon_observer_delay(o, delay);
+	pymon_observer_callback(o, on_batch, s);
+	return w;
+}
+
+/* Dispatches until cond or the deadline, waiting on the epoll fd. */
+static void pump(pymon_watcher *w, struct seen *s, int batches, int ms)
+{
+	uint64_t end = pm_now_ns() + (uint64_t)ms * 1000000u;
+	pymon_error err;
+	while (s->batches < batches && pm_now_ns() < end) {
+		struct pollfd p = {.fd = pymon_watcher_fd(w), .events = POLLIN};
+		poll(&p, 1, 20);
+		CHECK(pymon_watcher_dispatch(w, &err) >= 0);
+	}
+}
+
+static int fail_emfile(int flags)
+{
+	(void)flags;
+	errno = EMFILE;
+	return -1;
+}
+
+TEST(seam_emfile_names_max_user_instances)
+{
+	pymon_error err = {0};
+	pm_sys.inotify_init1 = fail_emfile;
+	CHECK(pymon_watcher_new(&err) == NULL);
+	CHECK_INT(err.code, -EMFILE);
+	CHECK_CONTAINS(err.message, "fs.inotify.max_user_instances = ");
+	CHECK_CONTAINS(err.message, "sudo sysctl fs.inotify.max_user_instances=");
+}
+
+static int watches_left;
+static int limited_add(int fd, const char *path, uint32_t mask)
+{
+	if (watches_left-- <= 0) {
+		errno = ENOSPC;
+		return -1;
+	}
+	return pm_sys_real.inotify_add_watch(fd, path, mask);
+}
+
+TEST(seam_enospc_names_max_user_watches_and_path)
+{
+	mk("a");
+	mk("a/b");
+	mk("c");
+	struct seen s = {0};
+	pymon_error err = {0};
+	pymon_watcher *w = make(&s, 0, &err);
+	watches_left = 2;
+	pm_sys.inotify_add_watch = limited_add;
+	CHECK_INT(pymon_watcher_start(w, &err), -ENOSPC);
+	CHECK_CONTAINS(err.message, "fs.inotify.max_user_watches = ");
+	CHECK_CONTAINS(err.message, "sudo sysctl fs.inotify.max_user_watches=");
+	CHECK_CONTAINS(err.message, pm_test_tmpdir());
+	pymon_watcher_free(w);
+}
+
+static int eacces_add(int fd, const char *path, uint32_t mask)
+{
+	const char *s = strrchr(path, '/');
+	if (s && strcmp(s, "/secret") == 0) {
+		errno = EACCES;
+		return -1;
+	}
+	return pm_sys_real.inotify_add_watch(fd, path, mask);
+}
+
+static int warnings;
+static char warning[512];
+static void on_warn(const char *msg, void *ud)
+{
+	(void)ud;
+	warnings++;
+	snprintf(warning, sizeof warning, "%s", msg);
+}
+
+TEST(seam_eacces_on_subdir_warns_once_and_goes_on)
+{
+	mk("ok");
+	mk("secret");
+	mk("secret/inner");
+	struct seen s = {0};
+	pymon_error err = {0};
+	pymon_watcher *w = make(&s, 0, &err);
+	pymon_watcher_on_warning(w, on_warn, NULL);
+	pm_sys.inotify_add_watch = eacces_add;
+	CHECK_INT(pymon_watcher_start(w, &err), 0);
+	CHECK_INT(warnings, 1);
+	CHECK_CONTAINS(warning, "secret");
+	CHECK_CONTAINS(warning, "Permission denied");
+	CHECK_INT(pymon_watcher_watch_count(w), 2); /* root and ok/ */
+	touch("ok/f.py");
+	pump(w, &s, 1, 3000);
+	CHECK_INT(s.batches, 1);
+	CHECK_CONTAINS(s.last, "ok/f.py");
+	pymon_watcher_free(w);
+}
+
+static int eintr_reads;
+static ssize_t eintr_read(int fd, void *buf, size_t len)
+{
+	if (eintr_reads-- > 0) {
+		errno = EINTR;
+		return -1;
+	}
+	return pm_sys_real.read(fd, buf, len);
+}
+
+TEST(seam_eintr_on_inotify_read_is_retried)
+{
+	struct seen s = {0};
+	pymon_error err = {0};
+	pymon_watcher *w = make(&s, 0, &err);
+	CHECK_INT(pymon_watcher_start(w, &err), 0);
+	eintr_reads = 3;
+	pm_sys.read = eintr_read;
+	touch("f.py");
+	pump(w, &s, 1, 3000);
+	CHECK_INT(s.batches, 1);
+	CHECK_CONTAINS(s.last, "f.py");
+	pymon_watcher_free(w);
+}
+
+static int eintr_waits;
+static int eintr_epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
+{
+	if (eintr_waits-- > 0) {
+		errno = EINTR;
+		return -1;
+	}
+	return pm_sys_real.epoll_wait(epfd, ev, max, timeout);
+}
+
+TEST(seam_eintr_on_epoll_wait_keeps_observing)
+{
+	struct seen s = {.stop = 1};
+	pymon_error err = {0};
+	pymon_watcher *w = make(&s, 0, &err);
+	CHECK_INT(pymon_watcher_start(w, &err), 0);
+	touch("queued.py"); /* queued before the loop runs */
+	eintr_waits = 2;
+	pm_sys.epoll_wait = eintr_epoll_wait;
+	CHECK_INT(pymon_observe(w, &err), 7);
+	CHECK_INT(s.batches, 1);
+	CHECK_CONTAINS(s.last, "queued.py");
+	pymon_watcher_free(w);
+}
+
+static int eintr_dents;
+static ssize_t eintr_getdents(int fd, void *buf, size_t len)
+{
+	if (eintr_dents-- > 0) {
+		errno = EINTR;
+		return -1;
+	}
+	return pm_sys_real.getdents64(fd, buf, len);
+}
+
+TEST(seam_eintr_during_scan_loses_no_directory)
+{
+	mk("a");
+	mk("a/b");
+	mk("c");
+	struct seen s = {0};
+	pymon_error err = {0};
+	pymon_watcher *w = make(&s, 0, &err);
+	eintr_dents = 5;
+	pm_sys.getdents64 = eintr_getdents;
+	CHECK_INT(pymon_watcher_start(w, &err), 0);
+	CHECK_INT(pymon_watcher_watch_count(w), 4);
+	pymon_watcher_free(w);
+}
+
+TEST(watcher_missing_root_names_the_path)
+{
+	pymon_error err = {0};
+	pymon_watcher *w = pymon_watcher_new(&err);
+	pymon_observer *o = pymon_observer_new(w);
+	char p[512];
+	snprintf(p, sizeof p, "%s/no-such-dir", pm_test_tmpdir());
+	CHECK_INT(pymon_observer_add(o, p, &err), -ENOENT);
+	CHECK_CONTAINS(err.message, "no-such-dir");
+	CHECK_CONTAINS(err.message, "No such file or directory");
+	pymon_watcher_free(w);
+}
+
+TEST(watcher_debounce_gathers_one_batch_after_quiet_period)
+{
+	struct seen s = {0};
+	pymon_error err = {0};
+	pymon_watcher *w = make(&s, 150, &err);
+	CHECK_INT(pymon_watcher_start(w, &err), 0);
+	uint64_t t0 = pm_now_ns();
+	touch("1.py");
+	touch("2.py");
+	touch("3.py");
+	pump(w, &s, 1, 3000);
+	uint64_t elapsed = pm_now_ns() - t0;
+	CHECK_INT(s.batches, 1);
+	CHECK_INT(s.events, 3);
+	CHECK(elapsed >= 150u * 1000000u);
+	pymon_watcher_free(w);
+}
+
+TEST(watcher_delay_zero_fires_in_the_same_dispatch)
+{
+	struct seen s = {0};
+	pymon_error err = {0};
+	pymon_watcher *w = make(&s, 0, &err);
+	CHECK_INT(pymon_watcher_start(w, &err), 0);
+	touch("now.py");
+	struct pollfd p = {.fd = pymon_watcher_fd(w), .events = POLLIN};
+	CHECK_INT(poll(&p, 1, 3000), 1);
+	CHECK_INT(pymon_watcher_dispatch(w, &err), 0);
+	CHECK_INT(s.batches, 1);
+	pymon_watcher_free(w);
+}
+
+TEST(watcher_idle_loop_has_nothing_armed)
+{
+	struct seen s = {0};
+	pymon_error err = {0};
+	pymon_watcher *w = make(&s, 50, &err);
+	CHECK_INT(pymon_watcher_start(w, &err), 0);
+	touch("x.py");
+	pump(w, &s, 1, 3000);
+	CHECK_INT(s.batches, 1);
+	/* After the batch fired, nothing is pending: the timer is disarmed
+	 * and the epoll fd stays quiet. */
+	CHECK_INT(w->armed_ns, 0);
+	struct itimerspec its;
+	CHECK_INT(timerfd_gettime(w->tfd, &its), 0);
+	CHECK_INT(its.it_value.tv_sec, 0);
+	CHECK_INT(its.it_value.tv_nsec, 0);
+	struct pollfd p = {.fd = pymon_watcher_fd(w), .events = POLLIN};
+	CHECK_INT(poll(&p, 1, 200), 0);
+	pymon_watcher_free(w);
+}
+
+TEST(watcher_parse_kinds_and_ext_errors_name_the_value)
+{
+	pymon_error err = {0};
+	unsigned k = 0;
+	CHECK_INT(pymon_parse_kinds("create, MODIFY", &k, &err), 0);
+	CHECK_INT(k, PYMON_CREATE | PYMON_MODIFY);
+	CHECK_INT(pymon_parse_kinds("all", &k, &err), 0);
+	CHECK_INT(k, PYMON_ALL);
+	CHECK_INT(pymon_parse_kinds("create,chnage", &k, &err), -EINVAL);
+	CHECK_CONTAINS(err.message, "'chnage'");
+	CHECK_INT(pymon_parse_kinds("", &k, &err), -EINVAL);
+	pymon_watcher *w = pymon_watcher_new(&err);
+	pymon_observer *o = pymon_observer_new(w);
+	CHECK_INT(pymon_observer_ext(o, "py, .toml html", &err), 0);
+	CHECK_INT(o->nexts, 3);
+	CHECK(pm_ext_ok(o, "a.toml"));
+	CHECK(!pm_ext_ok(o, "a.txt"));
+	CHECK(!pm_ext_ok(o, ".py"));
+	CHECK_INT(pymon_observer_ext(o, " , ", &err), -EINVAL);
+	CHECK_INT(pymon_observer_ext(o, "a/b", &err), -EINVAL);
+	CHECK_CONTAINS(err.message, "a/b");
+	pymon_watcher_free(w);
+}
