@@ -165,6 +165,87 @@ int pymon_observer_explain(pymon_observer *o, const char *path, int is_dir, char
 
 pymon_watcher *pymon_observer_watcher(const pymon_observer *o);
 
+/* ---- supervised commands ---------------------------------------------- */
+
+/* What to do when a batch arrives while the command is still running. */
+enum pymon_busy {
+	PYMON_BUSY_RESTART = 0, /* stop the whole tree, then start again (default) */
+	PYMON_BUSY_QUEUE,       /* let it finish, then run once more */
+	PYMON_BUSY_IGNORE,      /* do nothing */
+	PYMON_BUSY_SIGNAL,      /* only send stop_signal (e.g. SIGHUP for gunicorn) */
+};
+
+enum pymon_run_flag {
+	PYMON_RUN_POSTPONE = 1u << 0, /* do not start before the first batch */
+	PYMON_RUN_ONCE = 1u << 1,     /* run once, then make pymon_observe() return its status */
+	PYMON_RUN_NO_TTY = 1u << 2,   /* never hand the terminal to the child; stdin is /dev/null */
+};
+
+typedef struct pymon_command {
+	/* Exactly one of the two: */
+	const char *shell;       /* a command line: a simple one ("python3 app.py") is
+	                            exec'd directly, anything with shell syntax runs
+	                            with /bin/sh -c */
+	char *const *argv;       /* program and arguments, NULL-terminated, no shell */
+	int stop_signal;         /* 0 means SIGTERM */
+	unsigned stop_timeout_ms;/* then SIGKILL; 0 means 5000 */
+	enum pymon_busy on_busy;
+	unsigned flags;          /* pymon_run_flag */
+} pymon_command;
+
+/* Progress of a supervised command, for the caller's messages. */
+enum pymon_run_state {
+	PYMON_RUN_CHANGED,    /* .batch: every batch, before the action is decided */
+	PYMON_RUN_STARTING,   /* .command: about to start (after the old tree is gone) */
+	PYMON_RUN_RESTARTING, /* .batch: a change; the running tree is being stopped */
+	PYMON_RUN_EXITED,     /* .code: the command exited with this status */
+	PYMON_RUN_KILLED,     /* .code: the command was killed by this signal */
+	PYMON_RUN_FAILED,     /* .code: errno; the program could not be started */
+	PYMON_RUN_SIGNALED,   /* .code: PYMON_BUSY_SIGNAL sent this signal */
+	PYMON_RUN_ESCALATED,  /* the stop timeout ran out: SIGKILL sent to the tree */
+};
+
+typedef struct pymon_run_status {
+	enum pymon_run_state state;
+	int code;
+	const char *command;      /* the command as given, for display */
+	const pymon_batch *batch; /* RESTARTING: the batch that triggered it */
+	int requested;            /* EXITED/KILLED: the stop came from us */
+} pymon_run_status;
+
+typedef void (*pymon_run_fn)(pymon_observer *o, const pymon_run_status *status, void *userdata);
+
+/*
+ * Action: run a command and restart it on each batch. The command runs in
+ * its own process group and gets PYMON_CHANGED_PATHS (the batch's paths,
+ * one per line; empty on the first run). A restart signals the whole tree
+ * (the group, plus descendants that left it), waits up to stop_timeout_ms,
+ * then SIGKILLs what is left, and starts the next run only when the old
+ * tree is gone. Makes the process a child subreaper and takes over SIGCHLD
+ * (blocked, read through a signalfd in the loop). When stdin is a terminal
+ * and the process is in its foreground, the child gets the terminal.
+ */
+int pymon_observer_run(pymon_observer *o, const pymon_command *cmd, pymon_error *err);
+
+void pymon_observer_on_status(pymon_observer *o, pymon_run_fn fn, void *userdata);
+
+/* Restarts the command now, as if a batch had arrived (e.g. "rs"). */
+int pymon_observer_restart(pymon_observer *o);
+
+/*
+ * Lets the loop handle SIGINT, SIGTERM and SIGHUP (stop every command tree,
+ * then pymon_observe() returns 128 + the signal number) and SIGUSR1
+ * (restart every command). The signals are blocked and read through a
+ * signalfd.
+ */
+int pymon_watcher_handle_signals(pymon_watcher *w, pymon_error *err);
+
+/* Adds any descriptor to the loop: fn(fd, userdata) runs when it is
+ * readable. For embedders and for reading commands from stdin. */
+typedef void (*pymon_fd_fn)(pymon_watcher *w, int fd, void *userdata);
+int pymon_watcher_add_fd(pymon_watcher *w, int fd, pymon_fd_fn fn, void *userdata, pymon_error *err);
+int pymon_watcher_remove_fd(pymon_watcher *w, int fd);
+
 /* ---- helpers ---------------------------------------------------------- */
 
 /* Name of one kind: "create", "delete", "modify", "move", "rescan". */

@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -86,8 +87,11 @@ struct pm_batch {
 	size_t limit;
 };
 
+struct pm_run;
+
 struct pymon_observer {
 	pymon_watcher *w;
+	struct pm_run *run; /* the supervised command, when the action is one */
 	struct pymon_observer *next;
 	struct pm_root *roots;
 	struct pm_ruleset defaults;
@@ -131,6 +135,22 @@ struct pymon_watcher {
 	int dispatching;
 	uint64_t armed_ns;
 	pymon_error runtime_err; /* a fatal error found inside the loop */
+	/* Supervision: SIGCHLD (and with pymon_watcher_handle_signals INT,
+	 * TERM, HUP, USR1) read through one signalfd. */
+	int sfd;
+	struct pm_source sig_src;
+	sigset_t sigs, old_mask;
+	bool supervising, subreaper;
+	int exit_signal; /* shutting down because of this signal */
+	struct pm_fdwatch *fdwatches, *dead_fdwatches;
+};
+
+/* A descriptor added with pymon_watcher_add_fd(). */
+struct pm_fdwatch {
+	struct pm_source src;
+	pymon_fd_fn fn;
+	void *userdata;
+	struct pm_fdwatch *next;
 };
 
 /* util.c */
@@ -222,6 +242,17 @@ void pm_inotify_ready(pymon_watcher *w, struct pm_source *src, uint32_t events);
 void pm_handle_event(pymon_watcher *w, const struct pm_raw_event *ev);
 void pm_moves_flush(pymon_watcher *w);
 void pm_overflow(pymon_watcher *w);
+
+/* run.c */
+void pm_run_start_observer(struct pymon_observer *o);
+void pm_run_free(pymon_watcher *w, struct pm_run *run);
+void pm_supervision_free(pymon_watcher *w);
+void pm_fdwatch_reap(pymon_watcher *w);
+/* Splits a simple command line into words; 1 when it has no shell syntax
+ * (and *argv is set, NULL-terminated, to free with pm_argv_free), 0 when it
+ * needs a shell, negative errno on failure. */
+int pm_split_simple(const char *cmd, char ***argv);
+void pm_argv_free(char **argv);
 
 /* loop.c */
 int pm_loop_add(pymon_watcher *w, struct pm_source *src, uint32_t events);

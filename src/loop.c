@@ -127,6 +127,7 @@ static int run_once(pymon_watcher *w, int timeout_ms, pymon_error *err)
 	if (!w->stopped)
 		pm_fire_due(w);
 	w->dispatching--;
+	pm_fdwatch_reap(w);
 	if (w->runtime_err.code) {
 		if (err)
 			*err = w->runtime_err;

@@ -24,7 +24,7 @@ PM_API pymon_watcher *pymon_watcher_new(pymon_error *err)
 		pm_err(err, -ENOMEM, "out of memory");
 		return NULL;
 	}
-	w->epfd = w->ifd = w->tfd = -1;
+	w->epfd = w->ifd = w->tfd = w->sfd = -1;
 	w->evbuf_len = EVBUF_LEN;
 	w->evbuf = malloc(w->evbuf_len);
 	if (!w->evbuf) {
@@ -93,6 +93,7 @@ PM_API void pymon_watcher_free(pymon_watcher *w)
 {
 	if (!w)
 		return;
+	pm_supervision_free(w);
 	pm_tree_free(w);
 	for (struct pymon_observer *o = w->observers, *next; o; o = next) {
 		next = o->next;
@@ -142,6 +143,9 @@ PM_API int pymon_watcher_start(pymon_watcher *w, pymon_error *err)
 				return rc;
 		}
 	w->started = true;
+	/* Commands start once every watch exists, so no change is missed. */
+	for (struct pymon_observer *o = w->observers; o; o = o->next)
+		pm_run_start_observer(o);
 	return 0;
 }
 
