@@ -159,9 +159,10 @@ static void move_one(pymon_watcher *w, struct pm_node *S, const char *from, stru
 				new_directory(w, T, to);
 		}
 	}
-	if (S && pm_is_ignore_file(from))
+	bool src_rules = S && pm_is_ignore_file(from);
+	if (src_rules)
 		ignore_file_changed(w, S);
-	if (T && pm_is_ignore_file(to) && T != S)
+	if (T && pm_is_ignore_file(to) && !(src_rules && T == S))
 		ignore_file_changed(w, T);
 }
 

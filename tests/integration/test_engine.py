@@ -44,6 +44,22 @@ def touch_new(path):
 
 
 class EngineTest(TempDirTest):
+    def tearDown(self):
+        # Whatever the test did, eventdump must not have crashed (nor, in a
+        # sanitizer build, reported an error).
+        problems = []
+        for p in self.procs:
+            if not isinstance(p, _Dump):
+                continue
+            err = p.stderr_text()
+            if p.p.poll() is not None:
+                problems.append("eventdump exited with %r; stderr: %s" % (p.p.returncode, err[-2000:]))
+            elif "Sanitizer" in err or "runtime error" in err:
+                problems.append("sanitizer report: %s" % err[-2000:])
+        super().tearDown()
+        if problems:
+            self.fail("\n".join(problems))
+
     def start(self, *args, root=".", delay=50, cwd=None):
         argv = ["--delay", str(delay)] + list(args)
         if root is not None:
@@ -223,6 +239,92 @@ class TestMoves(EngineTest):
         self.assert_only(ev, {"stay/s.py"})
         self.assertEqual(ed.watches, w0 - 2)
 
+    def test_dir_rename_then_write_immediately(self):
+        write(self.path("a", "s", "f.py"))
+        ed = self.start()
+        os.rename(self.path("a"), self.path("b"))
+        write(self.path("b", "s", "now.py"))
+        ev = self.wait_event(ed, "b/s/now.py", "create")
+        self.assertTrue(has(ev, "b", "move", True), ev)
+        self.assertFalse(any(p.startswith("a/") for p in paths(ev)), ev)
+        self.assertEqual(ed.watches, 3)
+
+    def test_dir_moved_in_then_write_immediately(self):
+        out = self.outside()
+        write(os.path.join(out, "d", "sub", "g.py"))
+        ed = self.start()
+        os.rename(os.path.join(out, "d"), self.path("d"))
+        write(self.path("d", "sub", "now.py"))
+        ev = self.wait_event(ed, "d/sub/now.py", "create")
+        self.assertTrue(has(ev, "d", "create", True), ev)
+        self.assertEqual(ed.watches, 3)
+
+    def test_dir_renamed_over_empty_dir(self):
+        write(self.path("a", "f.py"))
+        os.mkdir(self.path("b"))
+        ed = self.start()
+        self.assertEqual(ed.watches, 3)
+        os.rename(self.path("a"), self.path("b"))
+        ev = self.wait_event(ed, "b", "move", True)
+        ev += self.drain(ed)
+        self.assertEqual(ed.watches, 2)
+        write(self.path("b", "x.py"))
+        ev = self.wait_event(ed, "b/x.py", "create")
+        self.assert_only(ev, {"b/x.py"})
+        write(self.path("b", "f.py"), "changed\n")
+        ev = self.wait_event(ed, "b/f.py", "modify")
+        self.assert_only(ev, {"b/f.py"})
+        self.assertEqual(ed.watches, 2)
+
+    def test_swap_two_directories(self):
+        write(self.path("a", "fa.py"))
+        write(self.path("b", "fb.py"))
+        ed = self.start()
+        os.rename(self.path("a"), self.path("tmp"))
+        os.rename(self.path("b"), self.path("a"))
+        os.rename(self.path("tmp"), self.path("b"))
+        self.wait_event(ed, "b", "move", True)
+        self.drain(ed)
+        self.assertEqual(ed.watches, 3)
+        write(self.path("a", "fb.py"), "changed\n")
+        write(self.path("b", "fa.py"), "changed\n")
+        ev = ed.events_until(lambda ev: has(ev, "a/fb.py", "modify") and has(ev, "b/fa.py", "modify"))
+        self.assert_only(ev, {"a/fb.py", "b/fa.py"})
+
+    def test_dir_moved_into_ignored_dir_is_delete(self):
+        write(self.path("src", "sub", "f.py"))
+        os.mkdir(self.path("build"))
+        ed = self.start("-i", "build/")
+        self.assertEqual(ed.watches, 3)
+        os.rename(self.path("src"), self.path("build", "src"))
+        ev = self.wait_event(ed, "src", "delete", True)
+        self.assert_only(ev, {"src"})
+        self.assertEqual(ed.watches, 1)
+        write(self.path("build", "src", "sub", "f.py"), "changed\n")
+        ed.no_batch(0.3)
+
+    def test_dir_moved_out_of_ignored_dir_is_create(self):
+        write(self.path("build", "src", "sub", "f.py"))
+        ed = self.start("-i", "build/")
+        self.assertEqual(ed.watches, 1)
+        os.rename(self.path("build", "src"), self.path("src"))
+        ev = ed.events_until(lambda ev: has(ev, "src/sub/f.py", "create"))
+        self.assertTrue(has(ev, "src", "create", True), ev)
+        self.assertEqual(ed.watches, 3)
+        write(self.path("src", "sub", "g.py"))
+        self.wait_event(ed, "src/sub/g.py", "create")
+
+    def test_dir_renamed_to_ignored_name(self):
+        write(self.path("src", "f.py"))
+        ed = self.start("-i", "build/")
+        self.assertEqual(ed.watches, 2)
+        os.rename(self.path("src"), self.path("build"))
+        ev = self.wait_event(ed, "src", "delete", True)
+        self.assert_only(ev, {"src"})
+        self.assertEqual(ed.watches, 1)
+        write(self.path("build", "f.py"), "changed\n")
+        ed.no_batch(0.3)
+
     def test_file_moved_out_is_delete(self):
         write(self.path("f.py"))
         ed = self.start()
@@ -290,6 +392,18 @@ class TestDeletion(EngineTest):
         self.assertEqual(ed.watches, 3)
 
 
+    def test_dir_created_and_removed_at_once(self):
+        ed = self.start()
+        for i in range(20):
+            os.makedirs(self.path("tmp%d" % i, "a", "b"))
+            shutil.rmtree(self.path("tmp%d" % i))
+        write(self.path("ok.py"))
+        self.wait_event(ed, "ok.py", "create")
+        self.drain(ed)
+        self.assert_running(ed)
+        self.assertEqual(ed.watches, 1)
+
+
 # ---- 5. single-file root ------------------------------------------------
 
 class TestFileRoot(EngineTest):
@@ -330,6 +444,23 @@ class TestFileRoot(EngineTest):
         self.assert_only(ev, {"app.py"})
         self.assertEqual(ed.watches, 1)
 
+    def test_file_root_deleted_and_recreated(self):
+        ed = self.start(root="app.py")
+        os.remove(self.path("app.py"))
+        self.wait_event(ed, "app.py", "delete", False)
+        write(self.path("app.py"))
+        ev = self.wait_event(ed, "app.py", "create", False)
+        self.assert_only(ev, {"app.py"})
+        write(self.path("app.py"), "again\n")
+        self.wait_event(ed, "app.py", "modify")
+
+    def test_absolute_file_root(self):
+        root = self.path("app.py")
+        ed = self.start(root=root)
+        write(root, "changed\n")
+        ev = self.wait_event(ed, root, "modify")
+        self.assert_only(ev, {root})
+
     def test_atomic_saves_each_reported_when_spaced(self):
         ed = self.start(root="app.py", delay=0)
         for i in range(20):
@@ -365,6 +496,19 @@ class TestSymlinks(EngineTest):
         write(os.path.join(out, "f.py"), "changed\n")
         write(os.path.join(out, "g.py"))
         os.mkdir(os.path.join(out, "sub"))
+        ed.no_batch(0.3)
+
+    def test_symlinks_in_new_directory_not_followed(self):
+        out = self.outside()
+        ed = self.start()
+        os.mkdir(self.path("new"))
+        os.symlink(out, self.path("new", "out"))
+        os.symlink("..", self.path("new", "loop"))
+        write(self.path("new", "f.py"))
+        self.wait_event(ed, "new/f.py", "create")
+        self.drain(ed)
+        self.assertEqual(ed.watches, 2)
+        write(os.path.join(out, "g.py"))
         ed.no_batch(0.3)
 
     def test_root_is_symlink_to_dir(self):
@@ -454,7 +598,7 @@ class TestFilters(EngineTest):
 
     DEFAULT_DIRS = [".git/objects", "__pycache__", ".venv/lib", "node_modules/m"]
     DEFAULT_FILES = [".git/x", "__pycache__/x.pyc", ".venv/lib/x.py", "node_modules/m/index.js",
-                     "foo.swp", "foo~", "4913", "mod.pyc"]
+                     "foo.swp", "foo~", "4913", "mod.pyc", ".#lock", ".DS_Store"]
 
     def make_default_ignored(self):
         for d in self.DEFAULT_DIRS:
@@ -608,6 +752,62 @@ class TestVcsIgnore(EngineTest):
         self.assert_only(ev, {"top.py"})
         self.assertEqual(ed.watches, 1)
 
+    def test_gitignore_created_while_running(self):
+        os.makedirs(self.path(".git"))
+        write(self.path("out", "o.txt"))
+        ed = self.start()
+        self.assertEqual(ed.watches, 2)
+        write(self.path(".gitignore"), "out/\n")
+        self.wait_event(ed, ".gitignore", "create")
+        ev = self.drain(ed)
+        self.assertEqual(ed.watches, 1)
+        write(self.path("out", "o.txt"), "changed\n")
+        write(self.path("ok.py"))
+        ev = self.wait_event(ed, "ok.py", "create")
+        ev += self.drain(ed)
+        self.assert_only(ev, {"ok.py"})
+
+    def test_gitignore_deleted_while_running(self):
+        self.make_repo("out/\n")
+        ed = self.start()
+        self.assertEqual(ed.watches, 2)
+        os.remove(self.path(".gitignore"))
+        self.wait_event(ed, ".gitignore", "delete")
+        self.drain(ed)
+        self.assertEqual(ed.watches, 4)  # root, src, out, out/deep
+        write(self.path("out", "deep", "o.txt"), "changed\n")
+        self.wait_event(ed, "out/deep/o.txt", "modify")
+
+    def test_gitignore_replaced_atomically(self):
+        self.make_repo("out/\n")
+        ed = self.start()
+        write(self.path(".gitignore.new"), "out/\ngen/\n")
+        os.rename(self.path(".gitignore.new"), self.path(".gitignore"))
+        self.wait_event(ed, ".gitignore")
+        self.drain(ed)
+        os.makedirs(self.path("gen"))
+        write(self.path("gen", "x.py"))
+        write(self.path("ok.py"))
+        ev = self.wait_event(ed, "ok.py", "create")
+        ev += self.drain(ed)
+        self.assert_only(ev, {"ok.py"})
+        self.assertEqual(ed.watches, 2)
+
+    def test_explain_nested_gitignore(self):
+        self.make_repo()
+        write(self.path("sub", ".gitignore"), "# local\nlocal.txt\n")
+        p = Proc([EVENTDUMP, "--explain", "sub/local.txt", "--explain", "local.txt", "."], cwd=self.dir)
+        self.procs.append(p)
+        got = {}
+        for _ in range(2):
+            l = p.wait_line(lambda l: l.startswith("explain "))
+            path, text = l[len("explain "):].split("\t", 1)
+            got[path] = text
+        self.assertIn("sub/.gitignore", got["sub/local.txt"])
+        self.assertIn(":2", got["sub/local.txt"])
+        self.assertIn("local.txt", got["sub/local.txt"])
+        self.assertEqual(got["local.txt"], "not ignored")
+
     def test_explain(self):
         self.make_repo()
         p = Proc([EVENTDUMP, "--explain", "out/", "--explain", "src/app.py",
@@ -709,9 +909,10 @@ class TestOverflow(EngineTest):
         with open("/proc/sys/fs/inotify/max_queued_events") as f:
             maxq = int(f.read())
         os.mkdir(self.path("flood"))
+        os.makedirs(self.path("gone", "sub"))
         ed = self.start(delay=50)
         w0 = ed.watches
-        self.assertEqual(w0, 2)
+        self.assertEqual(w0, 4)
         pid = ed.p.pid
         os.kill(pid, signal.SIGSTOP)
         try:
@@ -721,13 +922,14 @@ class TestOverflow(EngineTest):
                 touch_new(os.path.join(flood, "f%06d" % i))
             for d in range(4):
                 write(self.path("nd%d" % d, "inner", "x.py"))
+            shutil.rmtree(self.path("gone"))
         finally:
             os.kill(pid, signal.SIGCONT)
         ev = ed.events_until(lambda ev: any(e[0] == "rescan" for e in ev), timeout=max(TIMEOUT, 20))
         self.assertTrue(any(e[0] == "rescan" for e in ev))
         self.drain(ed)
         self.assert_running(ed)
-        self.assertEqual(ed.watches, w0 + 8)
+        self.assertEqual(ed.watches, w0 + 8 - 2)
         self.assertTrue(any("overflow" in w for w in ed.warnings), ed.warnings)
         write(self.path("nd2", "inner", "after.py"))
         ev = self.wait_event(ed, "nd2/inner/after.py", "create")
@@ -795,4 +997,11 @@ class TestHostileNames(EngineTest):
         ev = self.wait_event(ed, top + "/n\\new", "move")
         mv = [e for e in ev if e[1] == top + "/n\\new"][0]
         self.assertEqual(mv[2], want)
+        os.rename(nl, os.path.join(d, b"\x01moved\xc3"))
+        moved = "\\x01moved" + os.fsdecode(b"\xc3")
+        ev = self.wait_event(ed, moved, "move", True)
+        self.assertEqual([e for e in ev if e[1] == moved][0][2], "d\\nir")
+        touch_new(os.path.join(d, b"\x01moved\xc3", b"y" * 255, b"z"))
+        self.wait_event(ed, moved + "/" + "y" * 255 + "/z", "create")
+        self.assertEqual(ed.watches, 3)
         self.assert_running(ed)
