@@ -110,12 +110,7 @@ lint:
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	    --inline-suppr -Iinclude -Isrc -D_GNU_SOURCE src
 
-$(BUILD)/pymon.pc: pymon.pc.in Makefile
-	@mkdir -p $(BUILD)
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $(BUILD)/pymon.pc
-
-install: all $(BUILD)/pymon.pc
+install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
 	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/py-mon
@@ -124,7 +119,11 @@ install: all $(BUILD)/pymon.pc
 	ln -sf $(SONAME).$(VERSION:$(SOVERSION).%=%) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libpymon.so
 	install -m 644 include/pymon.h $(DESTDIR)$(INCLUDEDIR)/pymon.h
-	install -m 644 $(BUILD)/pymon.pc $(DESTDIR)$(PKGCONFIGDIR)/pymon.pc
+	# Generated here, so it always carries this install's PREFIX.
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    pymon.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/pymon.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/pymon.pc
 	if [ -f docs/py-mon.1 ]; then install -m 644 docs/py-mon.1 $(DESTDIR)$(MANDIR)/man1/py-mon.1; fi
 
 uninstall:
