@@ -231,11 +231,14 @@ static void drop_move(pymon_watcher *w, struct pm_pending_move *p)
 {
 	free(p->name);
 	*p = w->moves[--w->nmoves];
+	if (!w->nmoves)
+		w->moves_deadline_ns = 0;
 }
 
 /* MOVED_FROMs whose MOVED_TO never came: moved out of every watched tree. */
 void pm_moves_flush(pymon_watcher *w)
 {
+	w->moves_deadline_ns = 0;
 	while (w->nmoves) {
 		struct pm_pending_move *p = &w->moves[w->nmoves - 1];
 		complete_move(w, p, -1, NULL, p->is_dir);
@@ -341,6 +344,7 @@ void pm_overflow(pymon_watcher *w)
 	for (size_t i = 0; i < w->nmoves; i++)
 		free(w->moves[i].name);
 	w->nmoves = 0;
+	w->moves_deadline_ns = 0;
 	for (struct pymon_observer *o = w->observers; o; o = o->next) {
 		for (struct pm_root *r = o->roots; r; r = r->next) {
 			if (!r->node)
@@ -380,8 +384,9 @@ void pm_inotify_ready(pymon_watcher *w, struct pm_source *src, uint32_t events)
 		if (r < 0)
 			pm_overflow(w); /* a record we cannot trust: resync */
 	}
-	/* What is still unpaired after the queue ran dry left the tree. A
-	 * move split across two wake-ups shows up as delete + create. */
-	if (drained)
-		pm_moves_flush(w);
+	/* The kernel queues MOVED_FROM and MOVED_TO in two steps, so a read
+	 * can end between them. What is still unpaired gets a short grace
+	 * period on the loop's timer before it counts as moved out. */
+	if (w->nmoves && !w->moves_deadline_ns)
+		w->moves_deadline_ns = pm_now_ns() + PM_MOVE_GRACE_MS * 1000000u;
 }

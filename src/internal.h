@@ -126,6 +126,7 @@ struct pymon_watcher {
 	size_t nbuckets, nnodes, nwatches;
 	struct pm_pending_move *moves;
 	size_t nmoves, capmoves;
+	uint64_t moves_deadline_ns; /* unpaired MOVED_FROMs count as moved out then */
 	char *evbuf;
 	size_t evbuf_len;
 	pymon_warn_fn warn;
@@ -228,6 +229,7 @@ void pm_observer_event(struct pm_node *dir, const char *name, unsigned kind, boo
                        const char *from_display);
 
 /* inotify.c */
+#define PM_MOVE_GRACE_MS 10
 struct pm_raw_event {
 	int wd;
 	uint32_t mask;

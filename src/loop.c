@@ -67,6 +67,11 @@ static void fire(struct pymon_observer *o)
 void pm_fire_due(pymon_watcher *w)
 {
 	uint64_t now = pm_now_ns();
+	if (w->nmoves) {
+		if (w->moves_deadline_ns > now)
+			return; /* a batch waits until its moves are paired */
+		pm_moves_flush(w);
+	}
 	for (struct pymon_observer *o = w->observers; o && !w->stopped; o = o->next) {
 		if (!pending(o) || o->deadline_ns > now)
 			continue;
@@ -85,7 +90,10 @@ void pm_schedule(pymon_watcher *w)
 	uint64_t next = 0;
 	for (struct pymon_observer *o = w->observers; o; o = o->next)
 		if (pending(o) && (!next || o->deadline_ns < next))
-			next = o->deadline_ns;
+			next = o->deadline_ns ? o->deadline_ns : 1;
+	/* Unpaired moves hold every batch until they are settled. */
+	if (w->nmoves && (!next || next < w->moves_deadline_ns))
+		next = w->moves_deadline_ns;
 	if (next == w->armed_ns)
 		return;
 	struct itimerspec its = {0};

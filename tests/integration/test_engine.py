@@ -344,6 +344,30 @@ class TestMoves(EngineTest):
         self.assertEqual(ev, [("create", "f.py", None, False)])
 
 
+class TestMoveStress(EngineTest):
+    """A rename inside the tree must always be one move, even when the
+    reader wakes up between the kernel queueing IN_MOVED_FROM and
+    IN_MOVED_TO (inotify(7): the pair is not inserted atomically). 10000
+    back-to-back rename pairs (about a second) make that window
+    near-certain to be hit."""
+
+    def test_many_renames_are_all_moves(self):
+        self.maxDiff = None
+        write(self.path("f0"))
+        os.mkdir(self.path("d0"))
+        ed = self.start(delay=0)
+        split = []
+        for i in range(10000):
+            f, d = "f%d" % (i + 1), "d%d" % (i + 1)
+            os.rename(self.path("f%d" % i), self.path(f))
+            os.rename(self.path("d%d" % i), self.path(d))
+            ev = ed.events_until(lambda ev: has(ev, f) and has(ev, d))
+            if any(e[0] != "move" for e in ev):
+                split.append(ev)
+        self.assertEqual(split, [], "%d of 10000 rename pairs were not reported as moves" % len(split))
+        self.assertEqual(ed.watches, 2)
+
+
 # ---- 4. deletion --------------------------------------------------------
 
 class TestDeletion(EngineTest):

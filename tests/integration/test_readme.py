@@ -24,11 +24,12 @@ class ReadmeExample(TempDirTest):
         # "watching N directories" on stderr marks readiness.
         from support import wait_for
         wait_for(lambda: "watching" in p.stderr_text(), what="watch_print to start")
-        write(self.path("pkg", "mod.py"))
+        os.mkdir(self.path("pkg"))
         write(self.path("debug.log"))
+        p.wait_line(lambda l: l == "create pkg/")
+        write(self.path("pkg", "mod.py"))
+        p.wait_line(lambda l: l == "create pkg/mod.py")
         os.rename(self.path("pkg", "mod.py"), self.path("pkg", "renamed.py"))
-        seen = set()
-        while "move pkg/mod.py -> pkg/renamed.py" not in seen:
-            seen.add(p.line())
-        self.assertIn("create pkg/", seen)
+        p.wait_line(lambda l: l == "move pkg/mod.py -> pkg/renamed.py")
+        seen = p.seen
         self.assertFalse(any("debug.log" in l for l in seen))

@@ -1,0 +1,649 @@
+/* The py-mon command line: argv parsed into struct cli_options.
+ *
+ * One table describes every option: the parser looks names up in it and
+ * the help text is printed from it (docs/py-mon.1 repeats each line, and a
+ * test keeps the two identical). Options come first; the first word that
+ * is not an option starts the command, and everything after it belongs to
+ * the command. */
+#include "cli/options.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum opt_id {
+	OPT_WATCH,
+	OPT_EXT,
+	OPT_IGNORE,
+	OPT_NO_DEFAULT_IGNORE,
+	OPT_NO_VCS_IGNORE,
+	OPT_ON,
+	OPT_DELAY,
+	OPT_SIGNAL,
+	OPT_STOP_TIMEOUT,
+	OPT_ON_BUSY,
+	OPT_CLEAR,
+	OPT_POSTPONE,
+	OPT_ONCE,
+	OPT_RS,
+	OPT_QUIET,
+	OPT_VERBOSE,
+	OPT_NO_COLOR,
+	OPT_HELP,
+	OPT_VERSION,
+};
+
+struct opt_spec {
+	enum opt_id id;
+	char short_name;       /* 0 when there is none */
+	const char *long_name; /* without the dashes */
+	const char *arg;       /* NULL for a flag */
+	const char *help;      /* one sentence or two; docs/py-mon.1 has the same */
+};
+
+static const struct opt_spec specs[] = {
+	{OPT_WATCH, 'w', "watch", "PATH",
+	 "Watch PATH, a file or a directory (recursively). Repeatable. Default: the current directory."},
+	{OPT_EXT, 'e', "ext", "LIST",
+	 "Only react to files with these extensions, comma separated, e.g. py,toml,html. Repeatable. Default: every file."},
+	{OPT_IGNORE, 'i', "ignore", "GLOB",
+	 "Ignore paths matching GLOB, in gitignore syntax, relative to the watched directory. Repeatable."},
+	{OPT_NO_DEFAULT_IGNORE, 0, "no-default-ignore", NULL,
+	 "Do not apply the default ignores (.git/, __pycache__/, *.pyc, .venv/, venv/, node_modules/, editor swap files and others)."},
+	{OPT_NO_VCS_IGNORE, 0, "no-vcs-ignore", NULL,
+	 "Do not read .gitignore, .git/info/exclude and .ignore files."},
+	{OPT_ON, 0, "on", "LIST",
+	 "Event kinds that trigger a run, comma separated: create, modify, delete, move, or all. Default: all."},
+	{OPT_DELAY, 'd', "delay", "TIME",
+	 "Act once no change came for TIME (debounce). A plain number is milliseconds; 250ms and 1.5s are accepted too. Default: 50ms."},
+	{OPT_SIGNAL, 's', "signal", "SIG",
+	 "The signal that stops the command, by name or number: TERM, SIGTERM or 15. Default: TERM."},
+	{OPT_STOP_TIMEOUT, 't', "stop-timeout", "TIME",
+	 "Send SIGKILL to what is left of the command TIME after the stop signal; 0 kills at once. Default: 5s."},
+	{OPT_ON_BUSY, 0, "on-busy", "MODE",
+	 "What a change does while the command still runs: restart (stop it and run again, the default), queue (run again once it ends), ignore, or signal (only send the --signal, e.g. HUP for gunicorn)."},
+	{OPT_CLEAR, 'c', "clear", NULL,
+	 "Clear the screen before each run."},
+	{OPT_POSTPONE, 'p', "postpone", NULL,
+	 "Do not run the command before the first change."},
+	{OPT_ONCE, 0, "once", NULL,
+	 "Run the command once (after the first change with --postpone), then exit with its status."},
+	{OPT_RS, 0, "rs", NULL,
+	 "Read standard input: a line rs restarts the command. The command then gets no terminal input."},
+	{OPT_QUIET, 'q', "quiet", NULL,
+	 "Print only errors."},
+	{OPT_VERBOSE, 'v', "verbose", NULL,
+	 "Also print each change that makes up a batch."},
+	{OPT_NO_COLOR, 0, "no-color", NULL,
+	 "Do not colour the status lines. Setting NO_COLOR does the same."},
+	{OPT_HELP, 'h', "help", NULL,
+	 "Print the usage and the options, then exit."},
+	{OPT_VERSION, 'V', "version", NULL,
+	 "Print the version, then exit."},
+};
+
+#define NSPECS (sizeof specs / sizeof specs[0])
+
+static int fail(char *msg, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *msg, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static int out_of_memory(char *msg, size_t len)
+{
+	snprintf(msg, len, "out of memory");
+	return -ENOMEM;
+}
+
+/* ---- values ------------------------------------------------------------ */
+
+int cli_parse_duration(const char *s, unsigned *ms)
+{
+	const char *p = s;
+	unsigned long long whole = 0, frac = 0, scale = 1;
+	int digits = 0, big = 0;
+
+	for (; isdigit((unsigned char)*p); p++, digits++) {
+		whole = whole * 10 + (unsigned)(*p - '0');
+		if (whole > UINT_MAX) { /* keep scanning: garbage beats overflow */
+			big = 1;
+			whole = UINT_MAX;
+		}
+	}
+	if (*p == '.') {
+		for (p++; isdigit((unsigned char)*p); p++, digits++) {
+			if (scale < 1000000) {
+				frac = frac * 10 + (unsigned)(*p - '0');
+				scale *= 10;
+			}
+		}
+	}
+	unsigned long long mult;
+	if (*p == '\0' || strcmp(p, "ms") == 0)
+		mult = 1;
+	else if (strcmp(p, "s") == 0)
+		mult = 1000;
+	else
+		return -EINVAL;
+	if (!digits)
+		return -EINVAL;
+	unsigned long long v = whole * mult + (frac * mult + scale / 2) / scale;
+	if (big || v > UINT_MAX)
+		return -ERANGE;
+	*ms = (unsigned)v;
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int sig;
+} signals[] = {
+	/* The first name of a number is the one printed. */
+	{"HUP", SIGHUP},     {"INT", SIGINT},         {"QUIT", SIGQUIT},   {"ILL", SIGILL},
+	{"TRAP", SIGTRAP},   {"ABRT", SIGABRT},       {"IOT", SIGIOT},     {"BUS", SIGBUS},
+	{"FPE", SIGFPE},     {"KILL", SIGKILL},       {"USR1", SIGUSR1},   {"SEGV", SIGSEGV},
+	{"USR2", SIGUSR2},   {"PIPE", SIGPIPE},       {"ALRM", SIGALRM},   {"TERM", SIGTERM},
+#ifdef SIGSTKFLT
+	{"STKFLT", SIGSTKFLT},
+#endif
+	{"CHLD", SIGCHLD},   {"CLD", SIGCHLD},        {"CONT", SIGCONT},   {"STOP", SIGSTOP},
+	{"TSTP", SIGTSTP},   {"TTIN", SIGTTIN},       {"TTOU", SIGTTOU},   {"URG", SIGURG},
+	{"XCPU", SIGXCPU},   {"XFSZ", SIGXFSZ},       {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF},
+	{"WINCH", SIGWINCH}, {"IO", SIGIO},           {"POLL", SIGPOLL},
+#ifdef SIGPWR
+	{"PWR", SIGPWR},
+#endif
+	{"SYS", SIGSYS},
+};
+
+#define NSIGNALS (sizeof signals / sizeof signals[0])
+
+static int valid_signal(long n)
+{
+	return (n >= 1 && n < 32) || (n >= SIGRTMIN && n <= SIGRTMAX);
+}
+
+/* "123" → 123; -1 when s is not all digits or too large. */
+static long parse_number(const char *s)
+{
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	long n = 0;
+	for (; *s; s++) {
+		if (!isdigit((unsigned char)*s) || n > 100000)
+			return -1;
+		n = n * 10 + (*s - '0');
+	}
+	return n;
+}
+
+/* "RTMIN", "RTMIN+3", "RTMAX-2" (without the SIG prefix). */
+static int parse_rt_signal(const char *s)
+{
+	int base;
+	if (strncasecmp(s, "RTMIN", 5) == 0)
+		base = SIGRTMIN;
+	else if (strncasecmp(s, "RTMAX", 5) == 0)
+		base = SIGRTMAX;
+	else
+		return -1;
+	s += 5;
+	if (!*s)
+		return base;
+	if ((*s != '+' && *s != '-') || (*s == '+') != (base == SIGRTMIN))
+		return -1;
+	long off = parse_number(s + 1);
+	if (off < 0)
+		return -1;
+	long n = *s == '+' ? base + off : base - off;
+	return n >= SIGRTMIN && n <= SIGRTMAX ? (int)n : -1;
+}
+
+int cli_parse_signal(const char *s, int *sig)
+{
+	long n = parse_number(s);
+	if (n >= 0) {
+		if (!valid_signal(n))
+			return -EINVAL;
+		*sig = (int)n;
+		return 0;
+	}
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (size_t i = 0; i < NSIGNALS; i++) {
+		if (strcasecmp(s, signals[i].name) == 0) {
+			*sig = signals[i].sig;
+			return 0;
+		}
+	}
+	int rt = parse_rt_signal(s);
+	if (rt < 0)
+		return -EINVAL;
+	*sig = rt;
+	return 0;
+}
+
+const char *cli_signal_name(int sig, char *buf, size_t len)
+{
+	for (size_t i = 0; i < NSIGNALS; i++) {
+		if (signals[i].sig == sig) {
+			snprintf(buf, len, "SIG%s", signals[i].name);
+			return buf;
+		}
+	}
+	if (sig == SIGRTMIN)
+		snprintf(buf, len, "SIGRTMIN");
+	else if (sig > SIGRTMIN && sig <= SIGRTMAX)
+		snprintf(buf, len, "SIGRTMIN+%d", sig - SIGRTMIN);
+	else
+		snprintf(buf, len, "signal %d", sig);
+	return buf;
+}
+
+static int parse_busy(const char *s, enum pymon_busy *out)
+{
+	static const struct {
+		const char *name;
+		enum pymon_busy mode;
+	} modes[] = {
+		{"restart", PYMON_BUSY_RESTART},
+		{"queue", PYMON_BUSY_QUEUE},
+		{"ignore", PYMON_BUSY_IGNORE},
+		{"signal", PYMON_BUSY_SIGNAL},
+	};
+	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+		if (strcasecmp(s, modes[i].name) == 0) {
+			*out = modes[i].mode;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* An extension list with at least one name in it ("py", ".py,toml"). */
+static int has_extension(const char *s)
+{
+	for (; *s; s++)
+		if (*s != ',' && *s != '.' && !isspace((unsigned char)*s))
+			return 1;
+	return 0;
+}
+
+/* ---- applying one option ---------------------------------------------- */
+
+static int push(const char ***arr, size_t *n, const char *v)
+{
+	const char **a = realloc(*arr, (*n + 1) * sizeof *a);
+	if (!a)
+		return -ENOMEM;
+	a[(*n)++] = v;
+	*arr = a;
+	return 0;
+}
+
+static int apply_duration(unsigned *out, const char *name, const char *val, char *msg, size_t len)
+{
+	int r = cli_parse_duration(val, out);
+	if (r == -ERANGE)
+		return fail(msg, len, "%s '%s': too large (at most %u ms)", name, val, UINT_MAX);
+	if (r < 0 && val[0] == '-')
+		return fail(msg, len, "%s '%s': must not be negative", name, val);
+	if (r < 0)
+		return fail(msg, len, "%s '%s': not a duration (use 50, 250ms or 1.5s)", name, val);
+	return 0;
+}
+
+static int apply_list(struct cli_options *o, const struct opt_spec *s, const char *name,
+                      const char *val, char *msg, size_t len)
+{
+	int r = 0;
+	switch (s->id) {
+	case OPT_WATCH:
+		if (!*val)
+			return fail(msg, len, "%s '': empty path", name);
+		r = push(&o->watch, &o->nwatch, val);
+		break;
+	case OPT_EXT:
+		if (!has_extension(val))
+			return fail(msg, len, "%s '%s': no extension given (use e.g. py,toml)", name, val);
+		r = push(&o->ext, &o->next, val);
+		break;
+	case OPT_IGNORE:
+		if (!*val)
+			return fail(msg, len, "%s '': empty pattern", name);
+		r = push(&o->ignore, &o->nignore, val);
+		break;
+	default:
+		break;
+	}
+	return r < 0 ? out_of_memory(msg, len) : 0;
+}
+
+static int apply_value(struct cli_options *o, const struct opt_spec *s, const char *name,
+                       const char *val, char *msg, size_t len)
+{
+	pymon_error perr;
+	switch (s->id) {
+	case OPT_ON:
+		if (pymon_parse_kinds(val, &o->kinds, &perr) < 0)
+			return fail(msg, len, "%s '%s': %s", name, val, perr.message);
+		return 0;
+	case OPT_DELAY:
+		return apply_duration(&o->delay_ms, name, val, msg, len);
+	case OPT_STOP_TIMEOUT: {
+		int r = apply_duration(&o->stop_timeout_ms, name, val, msg, len);
+		if (r == 0 && o->stop_timeout_ms == 0)
+			o->stop_timeout_ms = 1; /* the library reads 0 as its default */
+		return r;
+	}
+	case OPT_SIGNAL:
+		if (cli_parse_signal(val, &o->stop_signal) < 0)
+			return fail(msg, len, "%s '%s': not a signal (use a name such as TERM, HUP or INT, or a number from 1 to %d)",
+			            name, val, SIGRTMAX);
+		return 0;
+	case OPT_ON_BUSY:
+		if (parse_busy(val, &o->on_busy) < 0)
+			return fail(msg, len, "%s '%s': expected restart, queue, ignore or signal", name, val);
+		return 0;
+	default:
+		return apply_list(o, s, name, val, msg, len);
+	}
+}
+
+static void apply_flag(struct cli_options *o, const struct opt_spec *s)
+{
+	switch (s->id) {
+	case OPT_NO_DEFAULT_IGNORE: o->observer_flags |= PYMON_NO_DEFAULT_IGNORE; break;
+	case OPT_NO_VCS_IGNORE:     o->observer_flags |= PYMON_NO_VCS_IGNORE; break;
+	case OPT_CLEAR:             o->clear = 1; break;
+	case OPT_POSTPONE:          o->run_flags |= PYMON_RUN_POSTPONE; break;
+	case OPT_ONCE:              o->run_flags |= PYMON_RUN_ONCE; break;
+	case OPT_RS:                o->rs = 1; o->run_flags |= PYMON_RUN_NO_TTY; break;
+	case OPT_QUIET:             o->verbosity = -1; break;
+	case OPT_VERBOSE:           o->verbosity = 1; break;
+	case OPT_NO_COLOR:          o->no_color = 1; break;
+	case OPT_HELP:              o->action = CLI_HELP; break;
+	case OPT_VERSION:           o->action = CLI_VERSION; break;
+	default: break;
+	}
+}
+
+/* ---- option words -------------------------------------------------------- */
+
+static const struct opt_spec *find_long(const char *name, size_t n)
+{
+	for (size_t i = 0; i < NSPECS; i++)
+		if (strlen(specs[i].long_name) == n && strncmp(specs[i].long_name, name, n) == 0)
+			return &specs[i];
+	return NULL;
+}
+
+static const struct opt_spec *find_short(char c)
+{
+	for (size_t i = 0; i < NSPECS; i++)
+		if (specs[i].short_name && specs[i].short_name == c)
+			return &specs[i];
+	return NULL;
+}
+
+/* "--name", "--name=value" or "--name value"; *i moves past what is used. */
+static int parse_long(struct cli_options *o, int argc, char **argv, int *i, char *msg, size_t len)
+{
+	const char *word = argv[*i] + 2;
+	const char *eq = strchr(word, '=');
+	size_t n = eq ? (size_t)(eq - word) : strlen(word);
+	const struct opt_spec *s = find_long(word, n);
+	char name[64];
+
+	snprintf(name, sizeof name, "--%.*s", (int)(n < 60 ? n : 60), word);
+	if (!s)
+		return fail(msg, len, "unknown option '%s'", eq ? name : argv[*i]);
+	if (!s->arg) {
+		if (eq)
+			return fail(msg, len, "option '%s' takes no value (got '%s')", name, argv[*i]);
+		apply_flag(o, s);
+		return 0;
+	}
+	const char *val = eq ? eq + 1 : NULL;
+	if (!val) {
+		if (*i + 1 >= argc)
+			return fail(msg, len, "option '%s' needs a value (%s)", name, s->arg);
+		val = argv[++*i];
+	}
+	return apply_value(o, s, name, val, msg, len);
+}
+
+/* "-c", "-cp", "-d100", "-d 100", "-cd100". */
+static int parse_short(struct cli_options *o, int argc, char **argv, int *i, char *msg, size_t len)
+{
+	for (const char *p = argv[*i] + 1; *p; p++) {
+		const struct opt_spec *s = find_short(*p);
+		char name[3] = {'-', *p, '\0'};
+		if (!s) {
+			if (isprint((unsigned char)*p))
+				return fail(msg, len, "unknown option '%s'", name);
+			return fail(msg, len, "unknown option in '%s'", argv[*i]);
+		}
+		if (!s->arg) {
+			apply_flag(o, s);
+			if (o->action != CLI_RUN)
+				return 0;
+			continue;
+		}
+		const char *val = p + 1;
+		if (!*val) {
+			if (*i + 1 >= argc)
+				return fail(msg, len, "option '%s' needs a value (%s)", name, s->arg);
+			val = argv[++*i];
+		}
+		return apply_value(o, s, name, val, msg, len);
+	}
+	return 0;
+}
+
+/* ---- the command --------------------------------------------------------- */
+
+static int is_python_script(const char *word)
+{
+	size_t n = strlen(word);
+	struct stat st;
+	return n > 3 && strcmp(word + n - 3, ".py") == 0 && stat(word, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* $VIRTUAL_ENV/bin/python when it is executable, else python3. */
+static char *python_for_scripts(void)
+{
+	const char *venv = getenv("VIRTUAL_ENV");
+	if (venv && *venv) {
+		size_t n = strlen(venv) + sizeof "/bin/python";
+		char *path = malloc(n);
+		if (!path)
+			return NULL;
+		snprintf(path, n, "%s/bin/python", venv);
+		if (access(path, X_OK) == 0)
+			return path;
+		free(path);
+	}
+	return strdup("python3");
+}
+
+/* argv = [python, script.py, ARG...] */
+static int set_python(struct cli_options *o, int n, char **words, char *msg, size_t len)
+{
+	o->owned_python = python_for_scripts();
+	o->owned_argv = calloc((size_t)n + 2, sizeof *o->owned_argv);
+	if (!o->owned_python || !o->owned_argv)
+		return out_of_memory(msg, len);
+	o->owned_argv[0] = o->owned_python;
+	for (int k = 0; k < n; k++)
+		o->owned_argv[k + 1] = words[k];
+	o->argv = o->owned_argv;
+	return 0;
+}
+
+static int blank(const char *s)
+{
+	for (; *s; s++)
+		if (!isspace((unsigned char)*s))
+			return 0;
+	return 1;
+}
+
+/* words: what follows the options (after "--" when literal). */
+static int set_command(struct cli_options *o, int n, char **words, int literal, char *msg, size_t len)
+{
+	if (n == 0)
+		return fail(msg, len, "missing command (e.g. py-mon \"python3 app.py\")");
+	if (blank(words[0]))
+		return fail(msg, len, "empty command '%s'", words[0]);
+	if (!literal && is_python_script(words[0]))
+		return set_python(o, n, words, msg, len);
+	if (literal || n > 1)
+		o->argv = words;
+	else
+		o->shell = words[0];
+	return 0;
+}
+
+/* ---- the whole line ------------------------------------------------------ */
+
+static void set_defaults(struct cli_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->kinds = PYMON_ALL;
+	o->delay_ms = 50;
+	o->stop_signal = SIGTERM;
+	o->stop_timeout_ms = 5000;
+	o->on_busy = PYMON_BUSY_RESTART;
+}
+
+static int parse_words(struct cli_options *o, int argc, char **argv, char *msg, size_t len)
+{
+	int i = 1;
+	if (i < argc && strcmp(argv[i], "run") == 0)
+		i++;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		int r;
+		if (strcmp(a, "--") == 0)
+			return set_command(o, argc - i - 1, argv + i + 1, 1, msg, len);
+		if (a[0] == '-' && a[1] == '-')
+			r = parse_long(o, argc, argv, &i, msg, len);
+		else if (a[0] == '-' && a[1])
+			r = parse_short(o, argc, argv, &i, msg, len);
+		else
+			break;
+		if (r < 0 || o->action != CLI_RUN)
+			return r;
+	}
+	return set_command(o, argc - i, argv + i, 0, msg, len);
+}
+
+int cli_options_parse(struct cli_options *o, int argc, char **argv, char *msg, size_t len)
+{
+	set_defaults(o);
+	int r = parse_words(o, argc, argv, msg, len);
+	if (r < 0 || o->action != CLI_RUN)
+		return r;
+	if (!o->nwatch && push(&o->watch, &o->nwatch, ".") < 0)
+		return out_of_memory(msg, len);
+	return 0;
+}
+
+void cli_options_free(struct cli_options *o)
+{
+	free(o->watch);
+	free(o->ignore);
+	free(o->ext);
+	free(o->owned_argv);
+	free(o->owned_python);
+	o->watch = o->ignore = o->ext = NULL;
+	o->owned_argv = NULL;
+	o->owned_python = NULL;
+}
+
+/* ---- help ------------------------------------------------------------------ */
+
+#define HELP_COLUMN 28
+#define HELP_WIDTH 79
+
+static const char usage[] =
+	"Usage: py-mon [OPTIONS] COMMAND\n"
+	"       py-mon [OPTIONS] -- PROGRAM [ARG...]\n"
+	"       py-mon run [OPTIONS] ...\n"
+	"       py-mon [OPTIONS] SCRIPT.py [ARG...]\n"
+	"\n"
+	"Run a command and restart it when files change.\n"
+	"\n"
+	"COMMAND, one string, runs with /bin/sh -c; a simple one (no quotes,\n"
+	"variables, redirections or other shell syntax) is started directly.\n"
+	"PROGRAM after -- runs with its arguments and no shell, and so do several\n"
+	"words without --. An existing SCRIPT.py runs with $VIRTUAL_ENV/bin/python,\n"
+	"else python3. Options go before the command: every word after it belongs\n"
+	"to the command.\n"
+	"\n"
+	"Options:\n";
+
+static const char epilogue[] =
+	"\n"
+	"SIGINT, SIGTERM and SIGHUP stop the command, then py-mon exits with 128+N.\n"
+	"SIGUSR1 restarts the command. See py-mon(1) for more.\n";
+
+/* Prints text from column HELP_COLUMN (the cursor is at col), wrapped
+ * at HELP_WIDTH; a word longer than a line gets a line of its own. */
+static void print_wrapped(FILE *f, const char *text, int col)
+{
+	const int avail = HELP_WIDTH - HELP_COLUMN;
+	const char *p = text;
+	while (*p) {
+		const char *end = p, *q = p;
+		while (*q) {
+			const char *w = strchr(q, ' ');
+			if (!w)
+				w = q + strlen(q);
+			if (end != p && w - p > avail)
+				break;
+			end = w;
+			q = *w ? w + 1 : w;
+		}
+		fprintf(f, "%*s%.*s\n", HELP_COLUMN - col, "", (int)(end - p), p);
+		p = *end ? end + 1 : end;
+		col = 0;
+	}
+}
+
+void cli_options_help(FILE *f)
+{
+	fputs(usage, f);
+	for (size_t i = 0; i < NSPECS; i++) {
+		const struct opt_spec *s = &specs[i];
+		char spec[64];
+		if (s->short_name)
+			snprintf(spec, sizeof spec, "-%c, --%s%s%s", s->short_name, s->long_name,
+			         s->arg ? " " : "", s->arg ? s->arg : "");
+		else
+			snprintf(spec, sizeof spec, "    --%s%s%s", s->long_name, s->arg ? " " : "",
+			         s->arg ? s->arg : "");
+		int col = fprintf(f, "  %s", spec);
+		if (col > HELP_COLUMN - 2) {
+			fputc('\n', f);
+			col = 0;
+		}
+		print_wrapped(f, s->help, col);
+	}
+	fputs(epilogue, f);
+}

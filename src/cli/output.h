@@ -1,0 +1,62 @@
+/* py-mon's messages: "[py-mon] ..." status lines on stderr, errors, and
+ * the one function that makes untrusted text (file names, commands) safe
+ * to print on a terminal. */
+#ifndef PYMON_CLI_OUTPUT_H
+#define PYMON_CLI_OUTPUT_H
+
+#include "cli/options.h"
+#include "pymon.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+struct cli_output {
+	FILE *err;      /* status lines */
+	FILE *out;      /* only the clear-screen sequence */
+	int verbosity;  /* -1 quiet: errors only; 1: each change too */
+	int color;
+	int clear;
+	int once;
+	enum pymon_busy on_busy;
+	int stop_signal;
+	unsigned stop_timeout_ms;
+	char program[256]; /* what "cannot start PROGRAM" names */
+	/* "restarting due to changes: ..." for the batch that will start the
+	 * next run: built on CHANGED, printed on RESTARTING or STARTING. */
+	char reason[4096];
+	int reason_ready;
+	int reason_shown;
+	int started; /* a run was started: "restarting", not "running" */
+};
+
+/* Colour only when stderr is a terminal, NO_COLOR is unset or empty and
+ * --no-color was not given. */
+void cli_output_init(struct cli_output *out, const struct cli_options *o);
+
+/* The lines printed before the first run: version, paths, extensions. */
+void cli_output_banner(struct cli_output *out, const struct cli_options *o);
+
+/* -v: how many directories the watcher holds once it started. */
+void cli_output_watch_count(struct cli_output *out, size_t n);
+
+/* A pymon_observer_on_status() report turned into status lines. */
+void cli_output_status(struct cli_output *out, const pymon_run_status *st);
+
+/* A library warning ("[py-mon] warning: ..."); not shown with -q. */
+void cli_output_warning(struct cli_output *out, const char *message);
+
+/* "py-mon: MSG" and the --help pointer: bad input, exit status 2. */
+void cli_output_usage_error(const char *message);
+
+/* "py-mon: MSG": a runtime error, exit status 1. */
+void cli_output_error(const char *message);
+
+/*
+ * Copies s into dst (always NUL-terminated when len > 0) with control
+ * characters, DEL, backslash, invalid UTF-8, C1 controls and bidi
+ * overrides escaped: "\n", "\t", "\r", "\\", "\x1b", "\u202e". Never cuts
+ * an escape or a character in half. Returns the bytes written.
+ */
+size_t cli_escape(char *dst, size_t len, const char *s);
+
+#endif
