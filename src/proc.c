@@ -11,13 +11,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 /* Runs in the child between fork and exec: only async-signal-safe calls. */
-static void child(const struct pm_spawn *spec, int errfd)
+static void child(const struct pm_spawn *spec, int errfd, pid_t parent)
 {
 	setpgid(0, 0);
+	/* If py-mon dies without stopping it (SIGKILL, OOM), the command
+	 * does not live on unsupervised. */
+	prctl(PR_SET_PDEATHSIG, spec->death_signal ? spec->death_signal : SIGTERM);
+	if (getppid() != parent)
+		_exit(127);
 	if (spec->foreground)
 		tcsetpgrp(STDIN_FILENO, getpid()); /* SIGTTOU is blocked here */
 	if (spec->null_stdin) {
@@ -44,6 +50,7 @@ pid_t pm_spawn(const struct pm_spawn *spec)
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) < 0)
 		return -errno;
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		int e = errno;
@@ -53,7 +60,7 @@ pid_t pm_spawn(const struct pm_spawn *spec)
 	}
 	if (pid == 0) {
 		close(pfd[0]);
-		child(spec, pfd[1]);
+		child(spec, pfd[1], parent);
 	}
 	close(pfd[1]);
 	/* Both sides set the group, so it exists before either goes on. */

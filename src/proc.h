@@ -11,6 +11,7 @@ struct pm_spawn {
 	char *const *envp;
 	bool foreground;    /* hand the terminal on fd 0 to the child's group */
 	bool null_stdin;    /* stdin from /dev/null */
+	int death_signal;   /* sent to the child if py-mon dies first (default SIGTERM) */
 };
 
 /* Forks and execs in a new process group (set in parent and child). The

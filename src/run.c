@@ -168,7 +168,7 @@ static void signal_tree(struct pm_run *r, int sig)
 	}
 }
 
-static void stop_tree(struct pm_run *r)
+static void stop_tree_with(struct pm_run *r, int sig)
 {
 	if (r->stopping)
 		return;
@@ -176,8 +176,13 @@ static void stop_tree(struct pm_run *r)
 	r->kill_stage = 0;
 	if (r->pid > 0)
 		r->requested = true;
-	signal_tree(r, r->stop_signal);
+	signal_tree(r, sig);
 	arm(r, r->stop_timeout_ms);
+}
+
+static void stop_tree(struct pm_run *r)
+{
+	stop_tree_with(r, r->stop_signal);
 }
 
 static void start_run(struct pm_run *r);
@@ -268,6 +273,7 @@ static void start_run(struct pm_run *r)
 		.envp = env,
 		.foreground = can_take_terminal(r),
 		.null_stdin = r->flags & PYMON_RUN_NO_TTY,
+		.death_signal = r->on_busy == PYMON_BUSY_SIGNAL ? SIGTERM : r->stop_signal,
 	};
 	pid_t pid = pm_spawn(&spec);
 	free(env);
@@ -453,8 +459,10 @@ static void shutdown_all(pymon_watcher *w, int sig)
 		if (!o->run)
 			continue;
 		o->run->pending = false;
+		/* With --on-busy signal the stop signal means "reload" (HUP for
+		 * gunicorn): to end the command, TERM it. */
 		if (tree_alive(o->run))
-			stop_tree(o->run);
+			stop_tree_with(o->run, o->run->on_busy == PYMON_BUSY_SIGNAL ? SIGTERM : o->run->stop_signal);
 	}
 	finish_shutdown(w);
 }

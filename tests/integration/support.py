@@ -123,13 +123,14 @@ class Proc:
         if self.p.poll() is None:
             self.p.send_signal(signal.SIGTERM)
             try:
-                self.p.wait(timeout=5)
+                # py-mon's default stop timeout is 5 s: give it that and more.
+                self.p.wait(timeout=8)
             except subprocess.TimeoutExpired:
                 self.p.kill()
                 self.p.wait()
-        for s in (self.p.stdout, self.p.stderr):
-            if s:
-                s.close()
+        # The streams are not closed here: a reader thread may still be in
+        # readline() if something outlived the process, and closing under it
+        # would block. They close with the threads at end of file.
 
 
 class EventDump(Proc):

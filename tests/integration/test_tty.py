@@ -1,0 +1,60 @@
+"""py-mon in a real terminal (tmux): the child is the foreground job, so
+input() and breakpoint() work, and Ctrl-C ends the child and py-mon."""
+import os
+import shutil
+import subprocess
+import sys
+import time
+import unittest
+
+from support import PYMON, TempDirTest, wait_for, write
+
+
+@unittest.skipUnless(shutil.which("tmux"), "tmux is not installed")
+class Terminal(TempDirTest):
+    def setUp(self):
+        super().setUp()
+        self.sock = "pymon-test-%d-%d" % (os.getpid(), int(time.time() * 1000) % 100000)
+
+    def tearDown(self):
+        subprocess.run(["tmux", "-L", self.sock, "kill-server"], capture_output=True)
+        super().tearDown()
+
+    def tmux(self, *args):
+        return subprocess.run(["tmux", "-L", self.sock] + list(args), capture_output=True, text=True)
+
+    def start(self, script_body):
+        write(self.path("app.py"), script_body)
+        shell = "cd '%s' && '%s' --no-color -w app.py '%s app.py'; echo PYMON-EXIT=$?; sleep 60" % (
+            self.dir, PYMON, sys.executable)
+        r = self.tmux("new-session", "-d", "-x", "120", "-y", "40", "-s", "t", shell)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def screen(self):
+        return self.tmux("capture-pane", "-p", "-t", "t").stdout
+
+    def wait_screen(self, text):
+        return wait_for(lambda: text in self.screen() and self.screen(), what="%r on screen" % text)
+
+    def test_input_reaches_the_child_and_ctrl_c_ends_both(self):
+        self.start("name = input('name? ')\nprint('hello', name, flush=True)\n"
+                   "import time\ntime.sleep(600)\n")
+        self.wait_screen("name?")
+        self.tmux("send-keys", "-t", "t", "world", "Enter")
+        self.wait_screen("hello world")
+        self.tmux("send-keys", "-t", "t", "C-c")
+        self.wait_screen("PYMON-EXIT=130")
+
+    def test_breakpoint_gives_a_working_pdb(self):
+        self.start("x = 41\nbreakpoint()\nprint('answer', x + 1, flush=True)\n"
+                   "import time\ntime.sleep(600)\n")
+        self.wait_screen("(Pdb)")
+        self.tmux("send-keys", "-t", "t", "p x", "Enter")
+        self.wait_screen("41")
+        self.tmux("send-keys", "-t", "t", "c", "Enter")
+        self.wait_screen("answer 42")
+        # A change restarts it: the new run stops at the breakpoint again.
+        write(self.path("app.py"), "print('second run', flush=True)\nimport time\ntime.sleep(600)\n")
+        self.wait_screen("second run")
+        self.tmux("send-keys", "-t", "t", "C-c")
+        self.wait_screen("PYMON-EXIT=130")
