@@ -227,6 +227,7 @@ typedef void (*pymon_run_fn)(pymon_observer *o, const pymon_run_status *status, 
  */
 int pymon_observer_run(pymon_observer *o, const pymon_command *cmd, pymon_error *err);
 
+/* Progress reports of the observer's command (before or after _run()). */
 void pymon_observer_on_status(pymon_observer *o, pymon_run_fn fn, void *userdata);
 
 /* Restarts the command now, as if a batch had arrived (e.g. "rs"). */

@@ -103,6 +103,8 @@ struct pymon_observer {
 	unsigned flags;
 	pymon_batch_fn fn;
 	void *userdata;
+	pymon_run_fn status_fn; /* for a command action, whenever it is set */
+	void *status_ud;
 	struct pm_batch batch;
 	uint64_t deadline_ns; /* monotonic; 0 when nothing is pending */
 };

@@ -35,8 +35,6 @@ struct pm_run {
 	unsigned stop_timeout_ms;
 	enum pymon_busy on_busy;
 	unsigned flags;
-	pymon_run_fn status_fn;
-	void *status_ud;
 	pid_t pid;       /* the leader, until reaped */
 	pid_t pgid;      /* the last run's group while it may have members */
 	bool stopping;   /* signals sent; waiting for the tree to be gone */
@@ -65,11 +63,11 @@ static int pidfd_signal(int pidfd, int sig)
 
 static void report(struct pm_run *r, enum pymon_run_state state, int code, const pymon_batch *batch)
 {
-	if (!r->status_fn)
+	if (!r->o->status_fn)
 		return;
 	pymon_run_status st = {
 		.state = state, .code = code, .command = r->display, .batch = batch, .requested = r->requested};
-	r->status_fn(r->o, &st, r->status_ud);
+	r->o->status_fn(r->o, &st, r->o->status_ud);
 }
 
 static void arm(struct pm_run *r, unsigned ms)
@@ -620,10 +618,8 @@ PM_API int pymon_observer_run(pymon_observer *o, const pymon_command *cmd, pymon
 
 PM_API void pymon_observer_on_status(pymon_observer *o, pymon_run_fn fn, void *userdata)
 {
-	if (!o->run)
-		return;
-	o->run->status_fn = fn;
-	o->run->status_ud = userdata;
+	o->status_fn = fn;
+	o->status_ud = userdata;
 }
 
 void pm_run_start_observer(struct pymon_observer *o)

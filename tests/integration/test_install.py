@@ -24,7 +24,9 @@ class Install(TempDirTest):
         # Build the README example against the installed files only.
         exe = self.path("watch_print")
         cc = os.environ.get("CC", "cc")
-        r = subprocess.run([cc, os.path.join(ROOT, "examples", "watch_print.c"), "-I" + root + "/include",
+        # A sanitizer build of the library needs its runtime in the program too.
+        san = ["-fsanitize=address,undefined"] if build == "build-san" else []
+        r = subprocess.run([cc] + san + [os.path.join(ROOT, "examples", "watch_print.c"), "-I" + root + "/include",
                             "-L" + root + "/lib", "-lpymon", "-o", exe], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         env["LD_LIBRARY_PATH"] = root + "/lib"
