@@ -299,3 +299,58 @@ class Supervision(TempDirTest):
         p.send(signal.SIGINT)
         self.assertEqual(p.wait(), 130)
         self.assertTrue(self.events("term"))
+
+    def test_default_ignores_and_no_default_ignore(self):
+        self.pymon()
+        self.wait_ready(1)
+        self.touch(os.path.join("__pycache__", "app.cpython-311.pyc"))
+        time.sleep(0.3)
+        self.assertEqual(len(self.events("start")), 1, "a .pyc write restarted the command")
+        self.procs.pop().close()
+        os.unlink(self.log)
+        self.pymon("--no-default-ignore")
+        self.wait_ready(1)
+        self.touch(os.path.join("__pycache__", "app.cpython-311.pyc"))
+        self.wait_starts(2)
+
+    def test_gitignore_and_no_vcs_ignore(self):
+        os.makedirs(self.path(".git"))
+        write(self.path("src", ".gitignore"), "generated.py\n")
+        self.pymon()
+        self.wait_ready(1)
+        self.touch("generated.py")
+        time.sleep(0.3)
+        self.assertEqual(len(self.events("start")), 1, "a .gitignore'd file restarted the command")
+        self.procs.pop().close()
+        os.unlink(self.log)
+        self.pymon("--no-vcs-ignore")
+        self.wait_ready(1)
+        self.touch("generated.py")
+        self.wait_starts(2)
+
+    def test_on_limits_the_kinds_that_restart(self):
+        self.pymon("--on", "create")
+        self.wait_ready(1)
+        self.touch("app.py")  # exists: a modification
+        time.sleep(0.3)
+        self.assertEqual(len(self.events("start")), 1)
+        self.touch("brand_new.py")
+        self.assertEqual(self.wait_starts(2)[1]["changed"], "src/brand_new.py")
+
+    def test_delay_gathers_changes_into_one_restart(self):
+        self.pymon("-d", "400ms")
+        self.wait_ready(1)
+        for name in ("a.py", "b.py", "c.py"):
+            self.touch(name)
+            time.sleep(0.1)
+        second = self.wait_starts(2)[1]
+        self.assertEqual(sorted(second["changed"].split("\n")), ["src/a.py", "src/b.py", "src/c.py"])
+        time.sleep(0.6)
+        self.assertEqual(len(self.events("start")), 2)
+
+    def test_verbose_prints_each_change(self):
+        p = self.pymon("-v")
+        self.wait_ready(1)
+        self.touch("verbose_one.py")
+        self.wait_starts(2)
+        wait_for(lambda: "src/verbose_one.py" in p.stderr_text(), what="the changed path in -v output")
