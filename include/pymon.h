@@ -134,7 +134,9 @@ int pymon_observer_add(pymon_observer *o, const char *path, pymon_error *err);
 int pymon_observer_ignore(pymon_observer *o, const char *pattern, pymon_error *err);
 
 /* Only files with these extensions (comma or space separated, dots
- * optional: "py,toml" or ".py .html"). Directories are unaffected. */
+ * optional: "py,toml" or ".py .html"). Directories are still watched; a
+ * directory's creation is not reported (its matching files are), its
+ * deletion and its moves are (they take files along). */
 int pymon_observer_ext(pymon_observer *o, const char *list, pymon_error *err);
 
 /* The kinds that make up a batch (default PYMON_ALL). */
@@ -211,6 +213,7 @@ typedef struct pymon_run_status {
 	const char *command;      /* the command as given, for display */
 	const pymon_batch *batch; /* RESTARTING: the batch that triggered it */
 	int requested;            /* EXITED/KILLED: the stop came from us */
+	const char *path;         /* per-file actions: the path this job is for */
 } pymon_run_status;
 
 typedef void (*pymon_run_fn)(pymon_observer *o, const pymon_run_status *status, void *userdata);
@@ -222,10 +225,28 @@ typedef void (*pymon_run_fn)(pymon_observer *o, const pymon_run_status *status, 
  * (the group, plus descendants that left it), waits up to stop_timeout_ms,
  * then SIGKILLs what is left, and starts the next run only when the old
  * tree is gone. Makes the process a child subreaper and takes over SIGCHLD
- * (blocked, read through a signalfd in the loop). When stdin is a terminal
- * and the process is in its foreground, the child gets the terminal.
+ * (blocked, read through a signalfd in the loop): every child of the
+ * process is reaped by the watcher, and with a single command every
+ * descendant counts as part of its tree, so this is meant for a process
+ * whose children are the watcher's. When stdin is a terminal and the
+ * process is in its foreground, the child gets the terminal (Ctrl-Z stops
+ * both; fg resumes both). PYMON_CHANGED_PATHS holds at most 64 KiB of
+ * paths (whole lines); PYMON_CHANGED_PATHS_TRUNCATED=1 says some were left out.
  */
 int pymon_observer_run(pymon_observer *o, const pymon_command *cmd, pymon_error *err);
+
+/* A per-file action: the command runs once for each changed path of a
+ * batch, with "{}" in any argument replaced by the path (one argv element,
+ * never through a shell) and PYMON_PATH / PYMON_EVENT in its environment.
+ * Paths already waiting are not queued twice; rescan events are skipped. */
+typedef struct pymon_each {
+	char *const *argv; /* program and arguments, NULL-terminated */
+	unsigned jobs;     /* at most this many at once; 0 means 1 */
+	unsigned flags;    /* PYMON_RUN_ONCE: return after the first batch's jobs,
+	                      with 0 if all succeeded, else 1 */
+} pymon_each;
+
+int pymon_observer_each(pymon_observer *o, const pymon_each *spec, pymon_error *err);
 
 /* Progress reports of the observer's command (before or after _run()). */
 void pymon_observer_on_status(pymon_observer *o, pymon_run_fn fn, void *userdata);

@@ -134,7 +134,9 @@ static bool visible(struct pm_node *dir, const char *name, bool is_dir)
 	struct pymon_observer *o = root->obs;
 	if (root->file)
 		return !dir->parent && strcmp(name, root->file) == 0;
-	if (is_dir ? o->nexts != 0 : !pm_ext_ok(o, name))
+	/* The extension filter is for files; whether a directory's own event
+	 * is reported with it is the caller's call (pm_observer_event). */
+	if (!is_dir && !pm_ext_ok(o, name))
 		return false;
 	return !pm_ignored(dir, name, is_dir, NULL, 0);
 }
@@ -149,6 +151,11 @@ void pm_observer_event(struct pm_node *dir, const char *name, unsigned kind, boo
 {
 	struct pymon_observer *o = dir->root->obs;
 	if (kind != PYMON_RESCAN && (!(o->kinds & kind) || !visible(dir, name, is_dir)))
+		return;
+	/* With an extension filter a new directory is not news (its matching
+	 * files are reported by the scan), but one that goes or moves takes
+	 * its files along. */
+	if (is_dir && o->nexts && (kind == PYMON_CREATE || kind == PYMON_MODIFY))
 		return;
 	struct pm_buf path = {0};
 	if (pm_node_display(dir, kind == PYMON_RESCAN ? NULL : name, &path) < 0)

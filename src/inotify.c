@@ -129,7 +129,7 @@ static void new_directory(pymon_watcher *w, struct pm_node *dir, const char *nam
  * (NULL when it left the tree).
  */
 static void move_one(pymon_watcher *w, struct pm_node *S, const char *from, struct pm_node *T,
-                     const char *to, bool is_dir)
+                     const char *to, int to_wd, bool is_dir)
 {
 	bool src_vis = S && pm_visible(S, from, is_dir);
 	bool dst_vis = T && pm_visible(T, to, is_dir);
@@ -162,7 +162,8 @@ static void move_one(pymon_watcher *w, struct pm_node *S, const char *from, stru
 	bool src_rules = S && pm_is_ignore_file(from);
 	if (src_rules)
 		ignore_file_changed(w, S);
-	if (T && pm_is_ignore_file(to) && !(src_rules && T == S))
+	/* Re-reading S's rules may have dropped T (now ignored). */
+	if (T && pm_is_ignore_file(to) && !(src_rules && T == S) && alive(w, T, to_wd))
 		ignore_file_changed(w, T);
 }
 
@@ -218,11 +219,11 @@ static void complete_move(pymon_watcher *w, struct pm_pending_move *p, int to_wd
 					S = src.v[j];
 					used[j] = true;
 				}
-		move_one(w, S, p ? p->name : NULL, T, to, is_dir);
+		move_one(w, S, p ? p->name : NULL, T, to, to_wd, is_dir);
 	}
 	for (size_t j = 0; j < src.n; j++)
 		if (!used[j] && alive(w, src.v[j], p->wd))
-			move_one(w, src.v[j], p->name, NULL, NULL, is_dir);
+			move_one(w, src.v[j], p->name, NULL, NULL, -1, is_dir);
 	nodeset_free(&src);
 	nodeset_free(&dst);
 }
@@ -261,6 +262,9 @@ static void self_event(pymon_watcher *w, const struct pm_raw_event *ev)
 				        n->root->display[0] ? n->root->display : ".");
 			pm_node_drop(w, n, ev->wd);
 		} else if (ev->mask & (IN_DELETE_SELF | IN_UNMOUNT)) {
+			if (is_root)
+				pm_warn(w, "%s was %s; it is no longer watched", n->root->display[0] ? n->root->display : ".",
+				        ev->mask & IN_UNMOUNT ? "unmounted" : "deleted");
 			if (is_root && !n->root->file) {
 				struct pymon_observer *o = n->root->obs;
 				if (o->kinds & PYMON_DELETE) {

@@ -88,10 +88,12 @@ struct pm_batch {
 };
 
 struct pm_run;
+struct pm_each;
 
 struct pymon_observer {
 	pymon_watcher *w;
-	struct pm_run *run; /* the supervised command, when the action is one */
+	struct pm_run *run;   /* the supervised command, when the action is one */
+	struct pm_each *each; /* the per-file command, when the action is one */
 	struct pymon_observer *next;
 	struct pm_root *roots;
 	struct pm_ruleset defaults;
@@ -252,6 +254,16 @@ void pm_run_start_observer(struct pymon_observer *o);
 void pm_run_free(pymon_watcher *w, struct pm_run *run);
 void pm_supervision_free(pymon_watcher *w);
 void pm_fdwatch_reap(pymon_watcher *w);
+int pm_supervise(pymon_watcher *w, pymon_error *err);
+void pm_report(struct pymon_observer *o, enum pymon_run_state state, int code, const char *command,
+               const pymon_batch *batch, int requested, const char *path);
+char **pm_build_env(char *const *extra, size_t nextra);
+
+/* each.c */
+bool pm_each_reaped(pymon_watcher *w, pid_t pid, int status);
+bool pm_each_busy(const struct pymon_observer *o);
+void pm_each_stop(struct pymon_observer *o, int sig);
+void pm_each_free(struct pm_each *e);
 /* Splits a simple command line into words; 1 when it has no shell syntax
  * (and *argv is set, NULL-terminated, to free with pm_argv_free), 0 when it
  * needs a shell, negative errno on failure. */

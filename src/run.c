@@ -44,6 +44,7 @@ struct pm_run {
 	bool finished;   /* PYMON_RUN_ONCE: the one run ended */
 	int once_status;
 	char *changed;   /* PYMON_CHANGED_PATHS for the next start */
+	bool truncated;  /* ... which leaves some paths out */
 	int *stopfds;    /* pidfds of the processes being stopped */
 	pid_t *stoppids; /* ... and their pids, so each is opened once */
 	size_t nstop, capstop;
@@ -61,13 +62,19 @@ static int pidfd_signal(int pidfd, int sig)
 	return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
 }
 
+void pm_report(struct pymon_observer *o, enum pymon_run_state state, int code, const char *command,
+               const pymon_batch *batch, int requested, const char *path)
+{
+	if (!o->status_fn)
+		return;
+	pymon_run_status st = {.state = state, .code = code, .command = command, .batch = batch,
+	                       .requested = requested, .path = path};
+	o->status_fn(o, &st, o->status_ud);
+}
+
 static void report(struct pm_run *r, enum pymon_run_state state, int code, const pymon_batch *batch)
 {
-	if (!r->o->status_fn)
-		return;
-	pymon_run_status st = {
-		.state = state, .code = code, .command = r->display, .batch = batch, .requested = r->requested};
-	r->o->status_fn(r->o, &st, r->o->status_ud);
+	pm_report(r->o, state, code, r->display, batch, r->requested, NULL);
 }
 
 static void arm(struct pm_run *r, unsigned ms)
@@ -86,12 +93,32 @@ static void disarm(struct pm_run *r)
 	timerfd_settime(r->kill_src.fd, 0, &its, NULL);
 }
 
+/* Observers whose action runs processes. With just one, every child of
+ * ours belongs to its tree (orphans come back to us as subreaper). */
 static size_t run_count(pymon_watcher *w)
 {
 	size_t n = 0;
 	for (struct pymon_observer *o = w->observers; o; o = o->next)
-		n += o->run != NULL;
+		n += o->run != NULL || o->each != NULL;
 	return n;
+}
+
+static bool orphans_alive(struct pm_run *r)
+{
+	if (run_count(r->o->w) != 1)
+		return false;
+	pid_t *pids = NULL;
+	size_t n = 0, cap = 0;
+	pm_descendants(getpid(), 0, &pids, &n, &cap);
+	free(pids);
+	return n > 0;
+}
+
+static void release_stopfds(struct pm_run *r)
+{
+	for (size_t i = 0; i < r->nstop; i++)
+		close(r->stopfds[i]);
+	r->nstop = 0;
 }
 
 static bool group_alive(pid_t pgid)
@@ -111,14 +138,14 @@ static bool stopfds_alive(struct pm_run *r)
 
 static bool tree_alive(struct pm_run *r)
 {
-	return r->pid > 0 || group_alive(r->pgid) || stopfds_alive(r);
+	return r->pid > 0 || group_alive(r->pgid) || stopfds_alive(r) || orphans_alive(r);
 }
 
-/* Sends sig to every process of the run's tree: the group, the leader's
- * descendants and, when this is the only command, every descendant of
- * ours (orphans reparented to us, setsid escapees). Each is held by a
- * pidfd from then on, so a recycled pid is never signalled. */
-static void signal_tree(struct pm_run *r, int sig)
+/* Holds every live process of the run's tree by a pidfd, once each, so a
+ * recycled pid is never signalled later: the group, the leader's
+ * descendants and, when this is the only command, every descendant of ours
+ * (orphans reparented to us, setsid escapees). */
+static void hold_tree(struct pm_run *r, int sig_if_unheld)
 {
 	pymon_watcher *w = r->o->w;
 	pid_t *pids = NULL;
@@ -141,18 +168,31 @@ static void signal_tree(struct pm_run *r, int sig)
 			if (ps)
 				r->stoppids = ps;
 			if (!fds || !ps) {
-				kill(pids[i], sig); /* cannot hold it: signal it once */
+				if (sig_if_unheld)
+					kill(pids[i], sig_if_unheld); /* cannot hold it: signal it once */
 				continue;
 			}
 			r->capstop = c;
 		}
 		int fd = pidfd_open_(pids[i]);
-		if (fd < 0)
+		if (fd < 0) {
+			/* No pidfds (old kernel, seccomp): signal it once now. */
+			if (sig_if_unheld)
+				kill(pids[i], sig_if_unheld);
 			continue;
+		}
 		r->stopfds[r->nstop] = fd;
 		r->stoppids[r->nstop++] = pids[i];
 	}
 	free(pids);
+}
+
+/* Sends sig to every process of the run's tree: the group, the leader's
+ * descendants and, when this is the only command, every descendant of
+ * ours (orphans reparented to us, setsid escapees). */
+static void signal_tree(struct pm_run *r, int sig)
+{
+	hold_tree(r, sig);
 	if (r->pgid > 0)
 		kill(-r->pgid, sig);
 	for (size_t i = 0; i < r->nstop; i++)
@@ -189,7 +229,7 @@ static void check_gone(struct pm_run *r);
 static void finish_shutdown(pymon_watcher *w)
 {
 	for (struct pymon_observer *o = w->observers; o; o = o->next)
-		if (o->run && tree_alive(o->run))
+		if ((o->run && tree_alive(o->run)) || pm_each_busy(o))
 			return;
 	pymon_watcher_stop(w, 128 + w->exit_signal);
 }
@@ -198,9 +238,7 @@ static void check_gone(struct pm_run *r)
 {
 	if (tree_alive(r))
 		return;
-	for (size_t i = 0; i < r->nstop; i++)
-		close(r->stopfds[i]);
-	r->nstop = 0;
+	release_stopfds(r);
 	r->pgid = 0;
 	if (r->stopping)
 		disarm(r);
@@ -217,28 +255,28 @@ static void check_gone(struct pm_run *r)
 	}
 }
 
-/* environ, without any PYMON_CHANGED_PATHS, plus ours. */
-static char **build_env(const char *changed, char **own)
+/* environ without the variables `extra` sets ("NAME=value"), plus extra.
+ * The array is the caller's to free; the strings are not copied. */
+char **pm_build_env(char *const *extra, size_t nextra)
 {
 	size_t n = 0;
 	for (char **e = environ; e && *e; e++)
 		n++;
-	char **env = malloc((n + 2) * sizeof *env);
+	char **env = malloc((n + nextra + 1) * sizeof *env);
 	if (!env)
 		return NULL;
 	size_t k = 0;
-	for (char **e = environ; e && *e; e++)
-		if (strncmp(*e, "PYMON_CHANGED_PATHS=", 20) != 0)
+	for (char **e = environ; e && *e; e++) {
+		bool shadowed = false;
+		for (size_t i = 0; i < nextra && !shadowed; i++) {
+			size_t l = (size_t)(strchr(extra[i], '=') - extra[i]) + 1;
+			shadowed = strncmp(*e, extra[i], l) == 0;
+		}
+		if (!shadowed)
 			env[k++] = *e;
-	size_t len = strlen(changed ? changed : "");
-	*own = malloc(len + 21);
-	if (!*own) {
-		free(env);
-		return NULL;
 	}
-	memcpy(*own, "PYMON_CHANGED_PATHS=", 20);
-	memcpy(*own + 20, changed ? changed : "", len + 1);
-	env[k++] = *own;
+	for (size_t i = 0; i < nextra; i++)
+		env[k++] = extra[i];
 	env[k] = NULL;
 	return env;
 }
@@ -250,19 +288,27 @@ static bool can_take_terminal(const struct pm_run *r)
 
 static void start_run(struct pm_run *r)
 {
-	if (group_alive(r->pgid) || stopfds_alive(r)) {
+	if (tree_alive(r)) {
 		/* Leftovers of the last run (background processes of a shell
-		 * command) go first. */
+		 * command, escapees) go first. */
 		r->pending = true;
 		stop_tree(r);
 		return;
 	}
+	release_stopfds(r);
 	r->pgid = 0;
 	r->requested = false;
 	report(r, PYMON_RUN_STARTING, 0, NULL);
-	char *own = NULL;
-	char **env = build_env(r->changed, &own);
+	struct pm_buf var = {0};
+	char **env = NULL;
+	char trunc[] = "PYMON_CHANGED_PATHS_TRUNCATED=1";
+	if (pm_buf_put(&var, "PYMON_CHANGED_PATHS=", 20) == 0 &&
+	    pm_buf_put(&var, r->changed ? r->changed : "", r->changed ? strlen(r->changed) : 0) == 0) {
+		char *vars[] = {var.s, trunc};
+		env = pm_build_env(vars, r->truncated ? 2 : 1);
+	}
 	if (!env) {
+		pm_buf_free(&var);
 		report(r, PYMON_RUN_FAILED, ENOMEM, NULL);
 		return;
 	}
@@ -275,7 +321,7 @@ static void start_run(struct pm_run *r)
 	};
 	pid_t pid = pm_spawn(&spec);
 	free(env);
-	free(own);
+	pm_buf_free(&var);
 	if (pid < 0) {
 		if (spec.foreground)
 			tcsetpgrp(STDIN_FILENO, getpgrp());
@@ -291,10 +337,18 @@ static void start_run(struct pm_run *r)
 	r->tty = spec.foreground;
 }
 
+static void shutdown_all(pymon_watcher *w, int sig);
+
 static void leader_exited(struct pm_run *r, int status)
 {
 	pymon_watcher *w = r->o->w;
 	r->pid = 0;
+	/* The group's number can be reused once it empties: from now on its
+	 * members are held by pidfds only. */
+	if (r->pgid > 0) {
+		hold_tree(r, 0);
+		r->pgid = 0;
+	}
 	if (r->tty) {
 		tcsetpgrp(STDIN_FILENO, getpgrp()); /* SIGTTOU is blocked */
 		r->tty = false;
@@ -302,10 +356,7 @@ static void leader_exited(struct pm_run *r, int status)
 		 * wants out of py-mon too. */
 		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGINT && !r->requested && !w->exit_signal) {
 			report(r, PYMON_RUN_KILLED, SIGINT, NULL);
-			w->exit_signal = SIGINT;
-			r->pending = false;
-			stop_tree(r);
-			check_gone(r);
+			shutdown_all(w, SIGINT);
 			return;
 		}
 	}
@@ -317,7 +368,7 @@ static void leader_exited(struct pm_run *r, int status)
 		r->finished = true;
 		r->once_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 		r->pending = false;
-		if (group_alive(r->pgid))
+		if (tree_alive(r))
 			stop_tree(r);
 		check_gone(r);
 		return;
@@ -352,25 +403,42 @@ static void kill_ready(pymon_watcher *w, struct pm_source *src, uint32_t events)
 	}
 	pm_warn(w, "processes of '%s' survive SIGKILL (uninterruptible sleep?); starting anyway",
 	        r->display);
-	for (size_t i = 0; i < r->nstop; i++)
-		close(r->stopfds[i]);
-	r->nstop = 0;
+	release_stopfds(r);
 	r->pgid = 0;
 	r->pid = 0;
-	check_gone(r);
+	r->stopping = false;
+	disarm(r);
+	if (r->pending && !w->exit_signal) {
+		r->pending = false;
+		start_run(r);
+	} else if (w->exit_signal) {
+		pymon_watcher_stop(w, 128 + w->exit_signal);
+	}
 }
 
 /* ---- batches and requests ------------------------------------------- */
+
+/* One environment string must stay under the kernel's MAX_ARG_STRLEN
+ * (128 KiB) or exec fails: keep whole lines up to 64 KiB. */
+#define CHANGED_MAX (64 * 1024)
 
 static void set_changed(struct pm_run *r, const pymon_batch *b)
 {
 	struct pm_buf buf = {0};
 	pm_buf_put(&buf, "", 0);
+	r->truncated = false;
 	for (size_t i = 0; b && i < b->count; i++) {
+		size_t n = strlen(b->events[i].path);
+		if (buf.len + n + 1 > CHANGED_MAX) {
+			r->truncated = true;
+			break;
+		}
 		if (buf.len)
 			pm_buf_put(&buf, "\n", 1);
-		pm_buf_put(&buf, b->events[i].path, strlen(b->events[i].path));
+		pm_buf_put(&buf, b->events[i].path, n);
 	}
+	if (b && b->dropped)
+		r->truncated = true;
 	free(r->changed);
 	r->changed = buf.s;
 }
@@ -427,33 +495,60 @@ PM_API int pymon_observer_restart(pymon_observer *o)
 
 /* ---- signals ---------------------------------------------------------- */
 
+/* Ctrl-Z stopped the foreground command: give the terminal back and stop
+ * py-mon too, so the shell's job control works; on fg, resume both. */
+static void leader_stopped(struct pm_run *r)
+{
+	if (!r->tty)
+		return;
+	tcsetpgrp(STDIN_FILENO, getpgrp());
+	raise(SIGTSTP); /* returns once the shell continues us */
+	tcsetpgrp(STDIN_FILENO, r->pid);
+	kill(-r->pid, SIGCONT);
+}
+
 static void reap(pymon_watcher *w)
 {
 	int status;
 	pid_t pid;
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		for (struct pymon_observer *o = w->observers; o; o = o->next)
+	while ((pid = waitpid(-1, &status, WNOHANG | WUNTRACED)) > 0) {
+		if (WIFSTOPPED(status)) {
+			for (struct pymon_observer *o = w->observers; o; o = o->next)
+				if (o->run && o->run->pid == pid && WSTOPSIG(status) != SIGSTOP)
+					leader_stopped(o->run);
+			continue;
+		}
+		bool known = false;
+		for (struct pymon_observer *o = w->observers; o && !known; o = o->next)
 			if (o->run && o->run->pid == pid) {
 				leader_exited(o->run, status);
-				break;
+				known = true;
 			}
+		if (!known)
+			pm_each_reaped(w, pid, status);
 	}
-	for (struct pymon_observer *o = w->observers; o; o = o->next)
+	for (struct pymon_observer *o = w->observers; o; o = o->next) {
 		if (o->run && o->run->stopping)
 			check_gone(o->run);
+		else if (o->run && o->run->nstop && !stopfds_alive(o->run))
+			release_stopfds(o->run); /* leftovers ended by themselves */
+	}
 }
 
 static void shutdown_all(pymon_watcher *w, int sig)
 {
 	if (w->exit_signal) {
 		/* Asked twice: no more grace. */
-		for (struct pymon_observer *o = w->observers; o; o = o->next)
+		for (struct pymon_observer *o = w->observers; o; o = o->next) {
 			if (o->run && tree_alive(o->run))
 				signal_tree(o->run, SIGKILL);
+			pm_each_stop(o, SIGKILL);
+		}
 		return;
 	}
 	w->exit_signal = sig;
 	for (struct pymon_observer *o = w->observers; o; o = o->next) {
+		pm_each_stop(o, SIGTERM);
 		if (!o->run)
 			continue;
 		o->run->pending = false;
@@ -512,7 +607,7 @@ static int set_signals(pymon_watcher *w, pymon_error *err)
 	return 0;
 }
 
-static int supervise(pymon_watcher *w, pymon_error *err)
+int pm_supervise(pymon_watcher *w, pymon_error *err)
 {
 	if (w->supervising)
 		return 0;
@@ -533,7 +628,7 @@ static int supervise(pymon_watcher *w, pymon_error *err)
 
 PM_API int pymon_watcher_handle_signals(pymon_watcher *w, pymon_error *err)
 {
-	int r = supervise(w, err);
+	int r = pm_supervise(w, err);
 	if (r < 0)
 		return r;
 	sigaddset(&w->sigs, SIGINT);
@@ -580,7 +675,7 @@ PM_API int pymon_observer_run(pymon_observer *o, const pymon_command *cmd, pymon
 		return pm_err(err, -EINVAL, "invalid stop signal %d", cmd->stop_signal);
 	if (o->run)
 		return pm_err(err, -EBUSY, "this observer already runs a command");
-	int rc = supervise(o->w, err);
+	int rc = pm_supervise(o->w, err);
 	if (rc < 0)
 		return rc;
 	struct pm_run *r = calloc(1, sizeof *r);
@@ -653,6 +748,9 @@ void pm_supervision_free(pymon_watcher *w)
 	for (struct pymon_observer *o = w->observers; o; o = o->next) {
 		pm_run_free(w, o->run);
 		o->run = NULL;
+		pm_each_stop(o, SIGKILL);
+		pm_each_free(o->each);
+		o->each = NULL;
 	}
 	for (struct pm_fdwatch *f = w->fdwatches, *next; f; f = next) {
 		next = f->next;

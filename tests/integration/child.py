@@ -29,7 +29,8 @@ def log(event, **kw):
 def main():
     mode = sys.argv[1] if len(sys.argv) > 1 else "serve"
     log("start", ppid=os.getppid(), pgid=os.getpgid(0), sid=os.getsid(0), mode=mode,
-        changed=os.environ.get("PYMON_CHANGED_PATHS"), argv=sys.argv[1:])
+        changed=os.environ.get("PYMON_CHANGED_PATHS"), argv=sys.argv[1:],
+        truncated=os.environ.get("PYMON_CHANGED_PATHS_TRUNCATED"))
     if mode == "exit":
         sys.exit(int(sys.argv[2]))
     if mode == "fds":

@@ -1029,3 +1029,38 @@ class TestHostileNames(EngineTest):
         self.wait_event(ed, moved + "/" + "y" * 255 + "/z", "create")
         self.assertEqual(ed.watches, 3)
         self.assert_running(ed)
+
+
+class TestReviewFindings(EngineTest):
+    def test_ext_filter_reports_directories_that_go_or_move(self):
+        os.makedirs(self.path("pkg"))
+        write(self.path("pkg", "mod.py"))
+        ed = self.start("--ext", "py")
+        os.rename(self.path("pkg"), self.path("pkg2"))
+        ev = self.wait_event(ed, "pkg2", "move", True)
+        os.rename(self.path("pkg2"), os.path.join(self.outside(), "gone"))
+        ev += self.wait_event(ed, "pkg2", "delete", True)
+        os.makedirs(self.path("newdir"))
+        write(self.path("newdir", "notes.txt"))
+        write(self.path("marker.py"))
+        ev = self.wait_event(ed, "marker.py")
+        self.assertFalse(has(ev, "newdir"), "a new directory is not news with -e")
+
+    def test_deleted_root_is_reported_with_a_warning(self):
+        os.makedirs(self.path("sub"))
+        ed = self.start(root="sub")
+        shutil.rmtree(self.path("sub"))
+        self.wait_event(ed, "sub", "delete")  # the warning comes before the batch
+        self.assertTrue(any("no longer watched" in w for w in ed.warnings), ed.warnings)
+
+    def test_ignore_file_moved_below_into_newly_ignored_dir(self):
+        # Re-reading the source directory's rules drops the target
+        # directory; the target's own re-read must not touch it afterwards.
+        os.makedirs(self.path("a", "sub"))
+        write(self.path(".ignore"), "a/sub/\n")
+        write(self.path("a", ".ignore"), "!sub/\n")
+        ed = self.start()
+        os.rename(self.path("a", ".ignore"), self.path("a", "sub", ".ignore"))
+        write(self.path("after.py"))
+        self.wait_event(ed, "after.py")
+        self.assert_running(ed)

@@ -354,3 +354,32 @@ class Supervision(TempDirTest):
         self.touch("verbose_one.py")
         self.wait_starts(2)
         wait_for(lambda: "src/verbose_one.py" in p.stderr_text(), what="the changed path in -v output")
+
+    def test_escapee_of_an_exited_leader_is_stopped_before_the_next_run(self):
+        esc = self.path("esc.pid")
+        cmd = "setsid sh -c 'echo $$ > %s; exec sleep 300' & %s %s exit 0" % (esc, sys.executable, CHILD)
+        p = self.pymon(cmd=cmd)
+        self.wait_starts(1)
+        pid = int(wait_for(lambda: os.path.exists(esc) and open(esc).read().strip(), what="escapee pid"))
+        self.assertTrue(alive(pid))
+        self.touch()
+        self.wait_starts(2)
+        wait_for(lambda: not alive(pid), what="the old run's escapee to be stopped")
+        pid2 = int(wait_for(lambda: open(esc).read().strip() != str(pid) and open(esc).read().strip(),
+                            what="second escapee"))
+        p.send(signal.SIGTERM)
+        self.assertEqual(p.wait(), 143)
+        self.assertFalse(alive(pid2), "py-mon exited and left a process of its command running")
+
+    def test_huge_batch_still_starts_and_says_it_was_cut(self):
+        p = self.pymon("-p", cmd="%s %s argv" % (sys.executable, CHILD))
+        d = self.path("src", "many")
+        os.makedirs(d)
+        time.sleep(0.2)
+        for i in range(3000):
+            with open(os.path.join(d, "file-with-a-rather-long-name-to-fill-the-environment-%05d.py" % i), "w"):
+                pass
+        start = self.wait_starts(1)[0]
+        self.assertLessEqual(len(start["changed"]), 64 * 1024)
+        self.assertEqual(start["truncated"], "1")
+        self.assertIsNone(p.p.poll())

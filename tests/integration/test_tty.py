@@ -58,3 +58,19 @@ class Terminal(TempDirTest):
         self.wait_screen("second run")
         self.tmux("send-keys", "-t", "t", "C-c")
         self.wait_screen("PYMON-EXIT=130")
+
+    def test_ctrl_z_stops_both_and_fg_resumes(self):
+        write(self.path("app.py"), "import time\nfor i in range(10**6):\n    print('tick', i, flush=True)\n"
+              "    time.sleep(0.2)\n")
+        shell = "cd '%s' && exec bash --norc --noprofile -i" % self.dir
+        r = self.tmux("new-session", "-d", "-x", "120", "-y", "40", "-s", "t", shell)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.tmux("send-keys", "-t", "t", "PS1='READY$ '; '%s' --no-color -w app.py '%s app.py'" % (PYMON, sys.executable),
+                  "Enter")
+        self.wait_screen("tick 2")
+        self.tmux("send-keys", "-t", "t", "C-z")
+        self.wait_screen("Stopped")
+        self.tmux("send-keys", "-t", "t", "clear; fg", "Enter")
+        self.wait_screen("tick")
+        self.tmux("send-keys", "-t", "t", "C-c")
+        self.wait_screen("READY$")
