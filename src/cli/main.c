@@ -1,28 +1,39 @@
 /* py-mon: run a command and restart it when files change.
  *
- * The glue between the command line (options.c), the messages (output.c)
- * and libpymon, used only through include/pymon.h. Exit status: 2 for bad
- * input (nothing was started), 1 for a runtime error, else what
- * pymon_observe() returns (128+N after signal N, or the command's status
- * with --once). */
+ * The glue between the command line (options.c), the config file
+ * (config.c), the messages (output.c) and libpymon, used only through
+ * include/pymon.h. One watcher; one observer for the command line's job and
+ * one per [[rule]] of the config. Exit status: 2 for bad input (nothing was
+ * started), 1 for a runtime error, else what pymon_observe() returns (128+N
+ * after signal N, or the command's status with --once). */
+#include "cli/config.h"
+#include "cli/observer.h"
 #include "cli/options.h"
 #include "cli/output.h"
+#include "cli/watch.h"
 #include "pymon.h"
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
 
+struct job {
+	const struct cli_options *opt;
+	struct cli_output out;
+	pymon_observer *o;
+};
+
 struct app {
 	struct cli_options opt;
-	struct cli_output out;
+	struct cli_config cfg;
 	pymon_watcher *w;
-	pymon_observer *o;
+	struct job *jobs;
+	size_t njobs;
 	char stdin_line[256]; /* --rs: the line read so far */
 	size_t stdin_len;
 	int stdin_overlong; /* skipping the rest of a too long line */
@@ -32,17 +43,18 @@ struct app {
 
 static void on_status(pymon_observer *o, const pymon_run_status *st, void *userdata)
 {
-	struct app *a = userdata;
-	cli_output_status(&a->out, st);
+	struct job *j = userdata;
+	(void)o;
+	cli_output_status(&j->out, st);
 }
 
 static void on_warning(const char *message, void *userdata)
 {
 	struct app *a = userdata;
-	cli_output_warning(&a->out, message);
+	cli_output_warning(&a->jobs[0].out, message);
 }
 
-/* One line of standard input with --rs: "rs" restarts. */
+/* One line of standard input with --rs: "rs" restarts every job. */
 static void stdin_line(struct app *a)
 {
 	char *s = a->stdin_line;
@@ -54,7 +66,8 @@ static void stdin_line(struct app *a)
 		n--;
 	}
 	if (n == 2 && memcmp(s, "rs", 2) == 0)
-		pymon_observer_restart(a->o);
+		for (size_t i = 0; i < a->njobs; i++)
+			pymon_observer_restart(a->jobs[i].o);
 }
 
 static void on_stdin(pymon_watcher *w, int fd, void *userdata)
@@ -84,53 +97,25 @@ static void on_stdin(pymon_watcher *w, int fd, void *userdata)
 
 /* ---- setup ----------------------------------------------------------------- */
 
-/* Every -w must exist before anything starts: "--watch 'x': No such ...". */
-static int check_paths(const struct cli_options *opt, char *msg, size_t len)
+static int configure_action(struct job *j, pymon_error *err)
 {
-	for (size_t i = 0; i < opt->nwatch; i++) {
-		struct stat st;
-		if (stat(opt->watch[i], &st) < 0) {
-			int e = errno;
-			snprintf(msg, len, "--watch '%s': %s", opt->watch[i], strerror(e));
-			return -e;
-		}
+	const struct cli_options *opt = j->opt;
+	int r;
+	pymon_observer_on_status(j->o, on_status, j);
+	if (opt->each) {
+		pymon_each each = {.argv = opt->argv, .jobs = opt->jobs, .flags = opt->run_flags & PYMON_RUN_ONCE};
+		r = pymon_observer_each(j->o, &each, err);
+	} else {
+		pymon_command cmd = {
+			.shell = opt->shell,
+			.argv = opt->argv,
+			.stop_signal = opt->stop_signal,
+			.stop_timeout_ms = opt->stop_timeout_ms,
+			.on_busy = opt->on_busy,
+			.flags = opt->run_flags,
+		};
+		r = pymon_observer_run(j->o, &cmd, err);
 	}
-	return 0;
-}
-
-/* The observer's roots and filters: errors here are bad input. */
-static int configure_filters(struct app *a, pymon_error *err)
-{
-	const struct cli_options *opt = &a->opt;
-	for (size_t i = 0; i < opt->nwatch; i++)
-		if (pymon_observer_add(a->o, opt->watch[i], err) < 0)
-			return -1;
-	for (size_t i = 0; i < opt->nignore; i++)
-		if (pymon_observer_ignore(a->o, opt->ignore[i], err) < 0)
-			return -1;
-	for (size_t i = 0; i < opt->next; i++)
-		if (pymon_observer_ext(a->o, opt->ext[i], err) < 0)
-			return -1;
-	pymon_observer_on(a->o, opt->kinds);
-	pymon_observer_delay(a->o, opt->delay_ms);
-	pymon_observer_flags(a->o, opt->observer_flags);
-	return 0;
-}
-
-static int configure_command(struct app *a, pymon_error *err)
-{
-	const struct cli_options *opt = &a->opt;
-	pymon_command cmd = {
-		.shell = opt->shell,
-		.argv = opt->argv,
-		.stop_signal = opt->stop_signal,
-		.stop_timeout_ms = opt->stop_timeout_ms,
-		.on_busy = opt->on_busy,
-		.flags = opt->run_flags,
-	};
-	int r = pymon_observer_run(a->o, &cmd, err);
-	if (r == 0)
-		pymon_observer_on_status(a->o, on_status, a); /* needs the command set */
 	return r;
 }
 
@@ -142,10 +127,41 @@ static int configure_stdin(struct app *a, pymon_error *err)
 		return 0;
 	int r = pymon_watcher_add_fd(a->w, STDIN_FILENO, on_stdin, a, err);
 	if (r == -EPERM) {
-		cli_output_warning(&a->out, "--rs: standard input cannot be polled; rs is not available");
+		cli_output_warning(&a->jobs[0].out, "--rs: standard input cannot be polled; rs is not available");
 		return 0;
 	}
 	return r;
+}
+
+static void init_output(struct app *a, struct job *j, const char *label)
+{
+	/* Presentation is global: the command line and the top table. */
+	struct cli_options shown = *j->opt;
+	shown.verbosity = a->opt.verbosity;
+	shown.no_color = a->opt.no_color;
+	shown.clear = a->opt.clear;
+	cli_output_init(&j->out, &shown);
+	snprintf(j->out.label, sizeof j->out.label, "%s", label);
+}
+
+/* The command line's job (when it has a command) and one per rule. */
+static int plan_jobs(struct app *a)
+{
+	size_t n = (a->opt.shell || a->opt.argv ? 1 : 0) + a->cfg.nrules;
+	a->jobs = calloc(n ? n : 1, sizeof *a->jobs);
+	if (!a->jobs)
+		return -ENOMEM;
+	if (a->opt.shell || a->opt.argv) {
+		struct job *j = &a->jobs[a->njobs++];
+		j->opt = &a->opt;
+		init_output(a, j, a->cfg.nrules ? "main" : "");
+	}
+	for (size_t i = 0; i < a->cfg.nrules; i++) {
+		struct job *j = &a->jobs[a->njobs++];
+		j->opt = &a->cfg.rules[i].opt;
+		init_output(a, j, a->cfg.rules[i].name);
+	}
+	return 0;
 }
 
 /* Creates and configures the watcher; returns 0 or an exit status. */
@@ -155,16 +171,19 @@ static int setup(struct app *a, pymon_error *err)
 	if (!a->w)
 		return EXIT_RUNTIME;
 	pymon_watcher_on_warning(a->w, on_warning, a);
-	a->o = pymon_observer_new(a->w);
-	if (!a->o) {
-		snprintf(err->message, sizeof err->message, "out of memory");
-		return EXIT_RUNTIME;
+	for (size_t i = 0; i < a->njobs; i++) {
+		struct job *j = &a->jobs[i];
+		j->o = pymon_observer_new(a->w);
+		if (!j->o) {
+			snprintf(err->message, sizeof err->message, "out of memory");
+			return EXIT_RUNTIME;
+		}
+		int r = cli_observer_configure(j->o, j->opt, err);
+		if (r == 0)
+			r = configure_action(j, err);
+		if (r < 0)
+			return r == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
 	}
-	if (configure_filters(a, err) < 0)
-		return err->code == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
-	int r = configure_command(a, err);
-	if (r < 0)
-		return r == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	if (pymon_watcher_handle_signals(a->w, err) < 0)
 		return EXIT_RUNTIME;
 	return 0;
@@ -180,10 +199,11 @@ static int run(struct app *a)
 		cli_output_usage_error(err.message);
 	if (status)
 		goto fail;
-	cli_output_banner(&a->out, &a->opt);
+	for (size_t i = 0; i < a->njobs; i++)
+		cli_output_banner(&a->jobs[i].out, a->jobs[i].opt);
 	if (configure_stdin(a, &err) < 0 || pymon_watcher_start(a->w, &err) < 0)
 		goto fail_runtime;
-	cli_output_watch_count(&a->out, pymon_watcher_watch_count(a->w));
+	cli_output_watch_count(&a->jobs[0].out, pymon_watcher_watch_count(a->w));
 	status = pymon_observe(a->w, &err);
 	if (status < 0)
 		goto fail_runtime;
@@ -199,12 +219,51 @@ fail:
 	return status;
 }
 
+/* Every watch path of every job exists. */
+static int check_all_paths(struct app *a, char *msg, size_t len)
+{
+	if ((a->opt.watch_mode || a->opt.shell || a->opt.argv) && cli_check_paths(&a->opt, msg, len) < 0)
+		return -1;
+	for (size_t i = 0; i < a->cfg.nrules; i++)
+		if (cli_check_paths(&a->cfg.rules[i].opt, msg, len) < 0)
+			return -1;
+	return 0;
+}
+
+/* Options are read twice: first to learn --config/--no-config (and to
+ * report bad input before any file is read), then on top of the file. */
+static int parse(struct app *a, int argc, char **argv, char *msg, size_t len)
+{
+	struct cli_options probe;
+	cli_options_init(&probe, argc, argv);
+	int r = cli_options_parse(&probe, argc, argv, msg, len);
+	a->opt.action = probe.action;
+	if (r < 0 || probe.action != CLI_RUN) {
+		cli_options_free(&probe);
+		return r;
+	}
+	const char *config = probe.config_file;
+	int no_config = probe.no_config;
+	cli_options_free(&probe);
+
+	cli_options_init(&a->opt, argc, argv);
+	if (!no_config) {
+		r = cli_config_load(&a->cfg, &a->opt, config, argc, argv, msg, len);
+		if (r < 0)
+			return r;
+	}
+	r = cli_options_parse(&a->opt, argc, argv, msg, len);
+	if (r == 0)
+		r = cli_options_finish(&a->opt, msg, len);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
 	struct app a = {0};
 	char msg[1024];
 	int status = 0;
-	int r = cli_options_parse(&a.opt, argc, argv, msg, sizeof msg);
+	int r = parse(&a, argc, argv, msg, sizeof msg);
 
 	if (r == -ENOMEM) {
 		cli_output_error(msg);
@@ -216,13 +275,23 @@ int main(int argc, char **argv)
 		cli_options_help(stdout);
 	} else if (a.opt.action == CLI_VERSION) {
 		printf("py-mon %s\n", PYMON_VERSION);
-	} else if (check_paths(&a.opt, msg, sizeof msg) < 0) {
+	} else if (a.opt.print_config) {
+		cli_config_print(stdout, &a.cfg, &a.opt);
+	} else if (check_all_paths(&a, msg, sizeof msg) < 0) {
 		cli_output_usage_error(msg);
 		status = EXIT_USAGE;
+	} else if (a.opt.watch_mode) {
+		struct cli_output out;
+		cli_output_init(&out, &a.opt);
+		status = cli_watch_run(&a.opt, &out);
+	} else if (plan_jobs(&a) < 0) {
+		cli_output_error("out of memory");
+		status = EXIT_RUNTIME;
 	} else {
-		cli_output_init(&a.out, &a.opt);
 		status = run(&a);
 	}
+	free(a.jobs);
 	cli_options_free(&a.opt);
+	cli_config_free(&a.cfg);
 	return status;
 }

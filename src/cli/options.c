@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,30 +20,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum opt_id {
-	OPT_WATCH,
-	OPT_EXT,
-	OPT_IGNORE,
-	OPT_NO_DEFAULT_IGNORE,
-	OPT_NO_VCS_IGNORE,
-	OPT_ON,
-	OPT_DELAY,
-	OPT_SIGNAL,
-	OPT_STOP_TIMEOUT,
-	OPT_ON_BUSY,
-	OPT_CLEAR,
-	OPT_POSTPONE,
-	OPT_ONCE,
-	OPT_RS,
-	OPT_QUIET,
-	OPT_VERBOSE,
-	OPT_NO_COLOR,
-	OPT_HELP,
-	OPT_VERSION,
-};
+
+/* Which command lines an option belongs to. */
+#define FOR_RUN 1
+#define FOR_WATCH 2
+#define FOR_BOTH 3
 
 struct opt_spec {
-	enum opt_id id;
+	enum cli_opt id;
+	unsigned modes;        /* FOR_RUN, FOR_WATCH or both */
 	char short_name;       /* 0 when there is none */
 	const char *long_name; /* without the dashes */
 	const char *arg;       /* NULL for a flag */
@@ -50,43 +36,59 @@ struct opt_spec {
 };
 
 static const struct opt_spec specs[] = {
-	{OPT_WATCH, 'w', "watch", "PATH",
+	{OPT_WATCH, FOR_BOTH, 'w', "watch", "PATH",
 	 "Watch PATH, a file or a directory (recursively). Repeatable. Default: the current directory."},
-	{OPT_EXT, 'e', "ext", "LIST",
+	{OPT_EXT, FOR_BOTH, 'e', "ext", "LIST",
 	 "Only react to files with these extensions, comma separated, e.g. py,toml,html. Repeatable. Default: every file."},
-	{OPT_IGNORE, 'i', "ignore", "GLOB",
+	{OPT_IGNORE, FOR_BOTH, 'i', "ignore", "GLOB",
 	 "Ignore paths matching GLOB, in gitignore syntax, relative to the watched directory. Repeatable."},
-	{OPT_NO_DEFAULT_IGNORE, 0, "no-default-ignore", NULL,
+	{OPT_NO_DEFAULT_IGNORE, FOR_BOTH, 0, "no-default-ignore", NULL,
 	 "Do not apply the default ignores (.git/, __pycache__/, *.pyc, .venv/, venv/, node_modules/, editor swap files and others)."},
-	{OPT_NO_VCS_IGNORE, 0, "no-vcs-ignore", NULL,
+	{OPT_NO_VCS_IGNORE, FOR_BOTH, 0, "no-vcs-ignore", NULL,
 	 "Do not read .gitignore, .git/info/exclude and .ignore files."},
-	{OPT_ON, 0, "on", "LIST",
+	{OPT_ON, FOR_BOTH, 0, "on", "LIST",
 	 "Event kinds that trigger a run, comma separated: create, modify, delete, move, or all. Default: all."},
-	{OPT_DELAY, 'd', "delay", "TIME",
+	{OPT_DELAY, FOR_BOTH, 'd', "delay", "TIME",
 	 "Act once no change came for TIME (debounce). A plain number is milliseconds; 250ms and 1.5s are accepted too. Default: 50ms."},
-	{OPT_SIGNAL, 's', "signal", "SIG",
+	{OPT_SIGNAL, FOR_RUN, 's', "signal", "SIG",
 	 "The signal that stops the command, by name or number: TERM, SIGTERM or 15. Default: TERM."},
-	{OPT_STOP_TIMEOUT, 't', "stop-timeout", "TIME",
+	{OPT_STOP_TIMEOUT, FOR_RUN, 't', "stop-timeout", "TIME",
 	 "Send SIGKILL to what is left of the command TIME after the stop signal; 0 kills at once. Default: 5s."},
-	{OPT_ON_BUSY, 0, "on-busy", "MODE",
+	{OPT_ON_BUSY, FOR_RUN, 0, "on-busy", "MODE",
 	 "What a change does while the command still runs: restart (stop it and run again, the default), queue (run again once it ends), ignore, or signal (only send the --signal, e.g. HUP for gunicorn)."},
-	{OPT_CLEAR, 'c', "clear", NULL,
+	{OPT_CLEAR, FOR_RUN, 'c', "clear", NULL,
 	 "Clear the screen before each run."},
-	{OPT_POSTPONE, 'p', "postpone", NULL,
+	{OPT_POSTPONE, FOR_RUN, 'p', "postpone", NULL,
 	 "Do not run the command before the first change."},
-	{OPT_ONCE, 0, "once", NULL,
+	{OPT_ONCE, FOR_RUN, 0, "once", NULL,
 	 "Run the command once (after the first change with --postpone), then exit with its status."},
-	{OPT_RS, 0, "rs", NULL,
+	{OPT_RS, FOR_RUN, 0, "rs", NULL,
 	 "Read standard input: a line rs restarts the command. The command then gets no terminal input."},
-	{OPT_QUIET, 'q', "quiet", NULL,
+	{OPT_QUIET, FOR_BOTH, 'q', "quiet", NULL,
 	 "Print only errors."},
-	{OPT_VERBOSE, 'v', "verbose", NULL,
+	{OPT_VERBOSE, FOR_RUN, 'v', "verbose", NULL,
 	 "Also print each change that makes up a batch."},
-	{OPT_NO_COLOR, 0, "no-color", NULL,
+	{OPT_NO_COLOR, FOR_BOTH, 0, "no-color", NULL,
 	 "Do not colour the status lines. Setting NO_COLOR does the same."},
-	{OPT_HELP, 'h', "help", NULL,
+	{OPT_EACH, FOR_RUN, 0, "each", NULL,
+	 "Run the command once per changed file instead of restarting it: {} in any argument is replaced by the path, never through a shell. Deleted files are skipped unless --on asks for delete."},
+	{OPT_JOBS, FOR_RUN, 'j', "jobs", "N",
+	 "With --each, run up to N commands at once. Default: 1."},
+	{OPT_JSON, FOR_WATCH, 0, "json", NULL,
+	 "py-mon watch: print one JSON object per line."},
+	{OPT_COUNT, FOR_WATCH, 'n', "count", "N",
+	 "py-mon watch: exit with status 0 after N events."},
+	{OPT_TIMEOUT, FOR_WATCH, 0, "timeout", "TIME",
+	 "py-mon watch: exit after TIME; status 0 if an event came (or --count was reached), 3 if not."},
+	{OPT_CONFIG, FOR_BOTH, 0, "config", "FILE",
+	 "Read settings from FILE (a pyproject.toml with [tool.py-mon], or a py-mon.toml) instead of searching for one."},
+	{OPT_NO_CONFIG, FOR_BOTH, 0, "no-config", NULL,
+	 "Read no config file."},
+	{OPT_PRINT_CONFIG, FOR_BOTH, 0, "print-config", NULL,
+	 "Print the merged settings and where each came from, then exit."},
+	{OPT_HELP, FOR_BOTH, 'h', "help", NULL,
 	 "Print the usage and the options, then exit."},
-	{OPT_VERSION, 'V', "version", NULL,
+	{OPT_VERSION, FOR_BOTH, 'V', "version", NULL,
 	 "Print the version, then exit."},
 };
 
@@ -359,6 +361,28 @@ static int apply_value(struct cli_options *o, const struct opt_spec *s, const ch
 		if (parse_busy(val, &o->on_busy) < 0)
 			return fail(msg, len, "%s '%s': expected restart, queue, ignore or signal", name, val);
 		return 0;
+	case OPT_JOBS: {
+		long n = parse_number(val);
+		if (n < 1 || n > 1024)
+			return fail(msg, len, "%s '%s': expected a number of jobs from 1 to 1024", name, val);
+		o->jobs = (unsigned)n;
+		return 0;
+	}
+	case OPT_COUNT: {
+		long n = parse_number(val);
+		if (n < 1)
+			return fail(msg, len, "%s '%s': expected a positive number of events", name, val);
+		o->count = (unsigned long)n;
+		return 0;
+	}
+	case OPT_TIMEOUT:
+		o->has_timeout = 1;
+		return apply_duration(&o->timeout_ms, name, val, msg, len);
+	case OPT_CONFIG:
+		if (!*val)
+			return fail(msg, len, "%s '': empty file name", name);
+		o->config_file = val;
+		return 0;
 	default:
 		return apply_list(o, s, name, val, msg, len);
 	}
@@ -376,10 +400,44 @@ static void apply_flag(struct cli_options *o, const struct opt_spec *s)
 	case OPT_QUIET:             o->verbosity = -1; break;
 	case OPT_VERBOSE:           o->verbosity = 1; break;
 	case OPT_NO_COLOR:          o->no_color = 1; break;
+	case OPT_EACH:              o->each = 1; break;
+	case OPT_JSON:              o->json = 1; break;
+	case OPT_NO_CONFIG:         o->no_config = 1; break;
+	case OPT_PRINT_CONFIG:      o->print_config = 1; break;
 	case OPT_HELP:              o->action = CLI_HELP; break;
 	case OPT_VERSION:           o->action = CLI_VERSION; break;
 	default: break;
 	}
+}
+
+/* Lists given on the command line replace those of a config file. */
+static void clear_list(struct cli_options *o, enum cli_opt id)
+{
+	if (id == OPT_WATCH)
+		o->nwatch = 0;
+	else if (id == OPT_EXT)
+		o->next = 0;
+	else if (id == OPT_IGNORE)
+		o->nignore = 0;
+}
+
+/* Applies one option (val NULL for a flag) and records where it came from. */
+static int apply(struct cli_options *o, const struct opt_spec *s, const char *name, const char *val,
+                 const char *origin, char *msg, size_t len)
+{
+	unsigned mode = o->watch_mode ? FOR_WATCH : FOR_RUN;
+	if (!(s->modes & mode))
+		return fail(msg, len, "option '%s' is only for %s", name,
+		            s->modes == FOR_WATCH ? "py-mon watch" : "running a command, not py-mon watch");
+	bool from_cli = strcmp(origin, "command line") == 0;
+	if (from_cli && strcmp(o->origin[s->id], "command line") != 0)
+		clear_list(o, s->id);
+	snprintf(o->origin[s->id], sizeof o->origin[s->id], "%s", origin);
+	if (!s->arg) {
+		apply_flag(o, s);
+		return 0;
+	}
+	return apply_value(o, s, name, val, msg, len);
 }
 
 /* ---- option words -------------------------------------------------------- */
@@ -415,8 +473,7 @@ static int parse_long(struct cli_options *o, int argc, char **argv, int *i, char
 	if (!s->arg) {
 		if (eq)
 			return fail(msg, len, "option '%s' takes no value (got '%s')", name, argv[*i]);
-		apply_flag(o, s);
-		return 0;
+		return apply(o, s, name, NULL, "command line", msg, len);
 	}
 	const char *val = eq ? eq + 1 : NULL;
 	if (!val) {
@@ -424,7 +481,7 @@ static int parse_long(struct cli_options *o, int argc, char **argv, int *i, char
 			return fail(msg, len, "option '%s' needs a value (%s)", name, s->arg);
 		val = argv[++*i];
 	}
-	return apply_value(o, s, name, val, msg, len);
+	return apply(o, s, name, val, "command line", msg, len);
 }
 
 /* "-c", "-cp", "-d100", "-d 100", "-cd100". */
@@ -439,9 +496,9 @@ static int parse_short(struct cli_options *o, int argc, char **argv, int *i, cha
 			return fail(msg, len, "unknown option in '%s'", argv[*i]);
 		}
 		if (!s->arg) {
-			apply_flag(o, s);
-			if (o->action != CLI_RUN)
-				return 0;
+			int r = apply(o, s, name, NULL, "command line", msg, len);
+			if (r < 0 || o->action != CLI_RUN)
+				return r;
 			continue;
 		}
 		const char *val = p + 1;
@@ -450,7 +507,7 @@ static int parse_short(struct cli_options *o, int argc, char **argv, int *i, cha
 				return fail(msg, len, "option '%s' needs a value (%s)", name, s->arg);
 			val = argv[++*i];
 		}
-		return apply_value(o, s, name, val, msg, len);
+		return apply(o, s, name, val, "command line", msg, len);
 	}
 	return 0;
 }
@@ -512,10 +569,13 @@ static int set_command(struct cli_options *o, int n, char **words, int literal, 
 		return fail(msg, len, "empty command '%s'", words[0]);
 	if (!literal && is_python_script(words[0]))
 		return set_python(o, n, words, msg, len);
+	o->shell = NULL;
+	o->argv = NULL;
 	if (literal || n > 1)
 		o->argv = words;
 	else
 		o->shell = words[0];
+	snprintf(o->command_origin, sizeof o->command_origin, "command line");
 	return 0;
 }
 
@@ -531,16 +591,35 @@ static void set_defaults(struct cli_options *o)
 	o->on_busy = PYMON_BUSY_RESTART;
 }
 
+/* py-mon watch [OPTIONS] [PATH...]: the words left are paths. */
+static int set_watch_paths(struct cli_options *o, int n, char **words, char *msg, size_t len)
+{
+	if (n > 0 && strcmp(o->origin[OPT_WATCH], "command line") != 0)
+		o->nwatch = 0;
+	for (int k = 0; k < n; k++) {
+		if (!*words[k])
+			return fail(msg, len, "empty path");
+		if (push(&o->watch, &o->nwatch, words[k]) < 0)
+			return out_of_memory(msg, len);
+	}
+	if (n > 0)
+		snprintf(o->origin[OPT_WATCH], sizeof o->origin[OPT_WATCH], "command line");
+	return 0;
+}
+
 static int parse_words(struct cli_options *o, int argc, char **argv, char *msg, size_t len)
 {
 	int i = 1;
-	if (i < argc && strcmp(argv[i], "run") == 0)
-		i++;
+	if (i < argc && (strcmp(argv[i], "run") == 0 || strcmp(argv[i], "watch") == 0))
+		i++; /* cli_options_init() saw "watch" */
 	for (; i < argc; i++) {
 		const char *a = argv[i];
 		int r;
-		if (strcmp(a, "--") == 0)
+		if (strcmp(a, "--") == 0) {
+			if (o->watch_mode)
+				return set_watch_paths(o, argc - i - 1, argv + i + 1, msg, len);
 			return set_command(o, argc - i - 1, argv + i + 1, 1, msg, len);
+		}
 		if (a[0] == '-' && a[1] == '-')
 			r = parse_long(o, argc, argv, &i, msg, len);
 		else if (a[0] == '-' && a[1])
@@ -550,22 +629,148 @@ static int parse_words(struct cli_options *o, int argc, char **argv, char *msg, 
 		if (r < 0 || o->action != CLI_RUN)
 			return r;
 	}
+	if (o->watch_mode)
+		return set_watch_paths(o, argc - i, argv + i, msg, len);
+	/* No command on the command line: a config file may still give one. */
+	if (i == argc)
+		return 0;
 	return set_command(o, argc - i, argv + i, 0, msg, len);
+}
+
+void cli_options_init(struct cli_options *o, int argc, char **argv)
+{
+	set_defaults(o);
+	if (argc > 1 && strcmp(argv[1], "watch") == 0) {
+		o->watch_mode = 1;
+		o->delay_ms = 0; /* watch prints events as they come */
+	}
+}
+
+int cli_split_words(const char *cmd, char ***out)
+{
+	static const char special[] = "\\'\"$`&|;<>(){}[]*?~!#\n";
+	for (const char *p = cmd; *p; p++) {
+		if (p[0] == '{' && p[1] == '}')
+			p++; /* the placeholder itself is fine */
+		else if (strchr(special, *p))
+			return 0;
+	}
+	size_t n = 0;
+	for (const char *p = cmd; *p;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		n++;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+	}
+	if (!n)
+		return 0;
+	char **words = calloc(n + 1, sizeof *words);
+	if (!words)
+		return -ENOMEM;
+	size_t k = 0;
+	for (const char *p = cmd; *p;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		const char *st = p;
+		while (*p && *p != ' ' && *p != '\t')
+			p++;
+		if (!(words[k++] = strndup(st, (size_t)(p - st)))) {
+			cli_words_free(words);
+			return -ENOMEM;
+		}
+	}
+	*out = words;
+	return 1;
+}
+
+void cli_words_free(char **words)
+{
+	if (!words)
+		return;
+	for (char **w = words; *w; w++)
+		free(*w);
+	free(words);
+}
+
+int cli_options_set_command(struct cli_options *o, const char *shell, char **argv, int each,
+                            const char *origin)
+{
+	o->shell = shell;
+	o->argv = argv;
+	if (each)
+		o->each = 1;
+	snprintf(o->command_origin, sizeof o->command_origin, "%s", origin);
+	return 0;
 }
 
 int cli_options_parse(struct cli_options *o, int argc, char **argv, char *msg, size_t len)
 {
-	set_defaults(o);
-	int r = parse_words(o, argc, argv, msg, len);
-	if (r < 0 || o->action != CLI_RUN)
-		return r;
+	return parse_words(o, argc, argv, msg, len);
+}
+
+int cli_options_finish(struct cli_options *o, char *msg, size_t len)
+{
+	if (o->action != CLI_RUN)
+		return 0;
 	if (!o->nwatch && push(&o->watch, &o->nwatch, ".") < 0)
 		return out_of_memory(msg, len);
+	if (o->print_config)
+		return 0;
+	if (!o->watch_mode && !o->shell && !o->argv && !o->has_rules)
+		return fail(msg, len, "missing command (e.g. py-mon \"python3 app.py\")");
+	if (o->each && o->shell) {
+		/* {} must never reach a shell: a one-string command is split
+		 * into words, and only when it has no shell syntax. */
+		char **words = NULL;
+		int r = cli_split_words(o->shell, &words);
+		if (r <= 0)
+			return r == 0 ? fail(msg, len, "--each runs the command without a shell: give it as words "
+			                               "after -- (e.g. py-mon --each -- black {})")
+			              : out_of_memory(msg, len);
+		o->owned_words = words;
+		o->argv = words;
+		o->shell = NULL;
+	}
+	if (o->jobs && !o->each)
+		return fail(msg, len, "--jobs needs --each");
+	if (o->each && !o->origin[OPT_ON][0])
+		o->kinds = PYMON_CREATE | PYMON_MODIFY | PYMON_MOVE;
 	return 0;
+}
+
+int cli_options_set(struct cli_options *o, const char *key, const char *val, const char *origin,
+                    char *msg, size_t len)
+{
+	char name[64];
+	snprintf(name, sizeof name, "%s", key);
+	for (char *c = name; *c; c++)
+		if (*c == '_')
+			*c = '-';
+	const struct opt_spec *s = find_long(name, strlen(name));
+	if (!s || s->id == OPT_HELP || s->id == OPT_VERSION || s->id == OPT_CONFIG ||
+	    s->id == OPT_NO_CONFIG || s->id == OPT_PRINT_CONFIG)
+		return fail(msg, len, "%s: unknown key '%s'", origin, key);
+	if (!s->arg != !val)
+		return fail(msg, len, "%s: '%s' %s", origin, key, s->arg ? "needs a value" : "is true or false");
+	/* Mode mismatches in a file are not errors: one file serves both. */
+	unsigned mode = o->watch_mode ? FOR_WATCH : FOR_RUN;
+	if (!(s->modes & mode))
+		return 0;
+	char where[200];
+	snprintf(where, sizeof where, "%s: %s", origin, key);
+	int r = apply(o, s, where, val, origin, msg, len);
+	return r;
 }
 
 void cli_options_free(struct cli_options *o)
 {
+	cli_words_free(o->owned_words);
+	o->owned_words = NULL;
 	free(o->watch);
 	free(o->ignore);
 	free(o->ext);
@@ -646,4 +851,16 @@ void cli_options_help(FILE *f)
 		print_wrapped(f, s->help, col);
 	}
 	fputs(epilogue, f);
+}
+
+int cli_options_known(const char *key)
+{
+	char name[64];
+	snprintf(name, sizeof name, "%s", key);
+	for (char *c = name; *c; c++)
+		if (*c == '_')
+			*c = '-';
+	const struct opt_spec *s = find_long(name, strlen(name));
+	return s && s->id != OPT_HELP && s->id != OPT_VERSION && s->id != OPT_CONFIG && s->id != OPT_NO_CONFIG &&
+	       s->id != OPT_PRINT_CONFIG;
 }

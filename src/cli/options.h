@@ -7,6 +7,38 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* Every option, in the order --help lists them. */
+enum cli_opt {
+	OPT_WATCH,
+	OPT_EXT,
+	OPT_IGNORE,
+	OPT_NO_DEFAULT_IGNORE,
+	OPT_NO_VCS_IGNORE,
+	OPT_ON,
+	OPT_DELAY,
+	OPT_SIGNAL,
+	OPT_STOP_TIMEOUT,
+	OPT_ON_BUSY,
+	OPT_CLEAR,
+	OPT_POSTPONE,
+	OPT_ONCE,
+	OPT_RS,
+	OPT_QUIET,
+	OPT_VERBOSE,
+	OPT_NO_COLOR,
+	OPT_EACH,
+	OPT_JOBS,
+	OPT_JSON,
+	OPT_COUNT,
+	OPT_TIMEOUT,
+	OPT_CONFIG,
+	OPT_NO_CONFIG,
+	OPT_PRINT_CONFIG,
+	OPT_HELP,
+	OPT_VERSION,
+	CLI_NOPTS
+};
+
 enum cli_action {
 	CLI_RUN = 0,
 	CLI_HELP,
@@ -42,17 +74,68 @@ struct cli_options {
 	int verbosity; /* -1 with -q, 0, 1 with -v */
 	int no_color;  /* --no-color */
 
+	/* Per-file actions. */
+	int each;      /* --each */
+	unsigned jobs; /* --jobs */
+
+	/* py-mon watch. */
+	int watch_mode;
+	int json;
+	unsigned long count;  /* 0: no limit */
+	unsigned timeout_ms;
+	int has_timeout;
+
+	/* Config files. */
+	const char *config_file; /* --config */
+	int no_config;
+	int print_config;
+
+	/* Where each setting came from: "" (default), "command line", or
+	 * "FILE:LINE" (a config file). */
+	char origin[CLI_NOPTS][160];
+	char command_origin[160];
+
+	int has_rules; /* a config file defines [[tool.py-mon.rule]] jobs */
+
 	/* Owned memory, released by cli_options_free(). */
+	char **owned_words;
 	char **owned_argv;
 	char *owned_python;
 };
 
+/* Defaults; "py-mon watch" (argv[1]) switches to watch mode. */
+void cli_options_init(struct cli_options *o, int argc, char **argv);
+
 /*
- * Parses argv (argv[argc] must be NULL). Returns 0, or -EINVAL with a
- * one-line message in msg naming the option and value ("--delay 'x': ..."),
- * or -ENOMEM. The struct must be released with cli_options_free() either way.
+ * Parses argv (argv[argc] must be NULL) on top of what init and a config
+ * file set: options given here win, and lists given here replace the
+ * file's. Returns 0, or -EINVAL with a one-line message in msg naming the
+ * option and value ("--delay 'x': ..."), or -ENOMEM. The struct must be
+ * released with cli_options_free() either way.
  */
 int cli_options_parse(struct cli_options *o, int argc, char **argv, char *msg, size_t len);
+
+/* Checks what needs everything (a command; --each without a shell) and
+ * fills the last defaults. Same returns as cli_options_parse(). */
+int cli_options_finish(struct cli_options *o, char *msg, size_t len);
+
+/* A config file's key (a long option name; '_' may stand for '-'), with
+ * val NULL for a flag set to true. origin is "FILE:LINE". Unknown keys are
+ * errors; keys of the other mode (run vs watch) are skipped. */
+int cli_options_set(struct cli_options *o, const char *key, const char *val, const char *origin,
+                    char *msg, size_t len);
+
+/* Whether a config file may use key (a long option, '_' for '-'). */
+int cli_options_known(const char *key);
+
+/* A config file's command: a shell string or argv (kept by the caller). */
+int cli_options_set_command(struct cli_options *o, const char *shell, char **argv, int each,
+                            const char *origin);
+
+/* Splits a command line into words when it has no shell syntax: 1 and
+ * *out set (free with cli_words_free), 0 when it needs a shell, -ENOMEM. */
+int cli_split_words(const char *cmd, char ***out);
+void cli_words_free(char **words);
 
 void cli_options_free(struct cli_options *o);
 

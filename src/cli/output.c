@@ -131,10 +131,17 @@ static void line_escaped(struct line *l, const char *s)
 
 static void emit(const struct cli_output *out, const char *color, const char *text)
 {
+	/* Jobs of config rules say whose line it is: "[py-mon] [css] ...". */
+	char label[sizeof out->label + 16] = "";
+	if (out->label[0]) {
+		char esc[sizeof out->label * 4];
+		cli_escape(esc, sizeof esc, out->label);
+		snprintf(label, sizeof label, "[%.*s] ", (int)(sizeof label - 4), esc);
+	}
 	if (out->color && color)
-		fprintf(out->err, "%s" PREFIX "%s" RESET "\n", color, text);
+		fprintf(out->err, "%s" PREFIX "%s%s" RESET "\n", color, label, text);
 	else
-		fprintf(out->err, PREFIX "%s\n", text);
+		fprintf(out->err, PREFIX "%s%s\n", label, text);
 	fflush(out->err);
 }
 
@@ -178,6 +185,10 @@ static int want_color(const struct cli_options *o)
 static void program_name(const struct cli_options *o, char *buf, size_t len)
 {
 	const char *s = o->argv ? o->argv[0] : o->shell;
+	if (!s) { /* py-mon watch runs nothing */
+		snprintf(buf, len, "%s", "");
+		return;
+	}
 	if (o->argv) {
 		snprintf(buf, len, "%s", s);
 		return;
@@ -389,9 +400,55 @@ static void on_escalated(struct cli_output *out)
 		    cli_signal_name(out->stop_signal, sig, sizeof sig));
 }
 
+/* --each: one job per file; quiet about successes. */
+static void job_status(struct cli_output *out, const pymon_run_status *st)
+{
+	struct line l = {.len = 0};
+	char sig[32];
+	switch (st->state) {
+	case PYMON_RUN_STARTING:
+		if (out->verbosity < 1)
+			return;
+		line_add(&l, "running for ");
+		line_escaped(&l, st->path);
+		emit(out, GREEN, l.buf);
+		return;
+	case PYMON_RUN_EXITED:
+	case PYMON_RUN_KILLED:
+		if (st->state == PYMON_RUN_EXITED && st->code == 0)
+			return;
+		if (out->verbosity < 0)
+			return;
+		line_add(&l, "`");
+		line_escaped(&l, st->command);
+		line_add(&l, "` failed for ");
+		line_escaped(&l, st->path);
+		if (st->state == PYMON_RUN_KILLED)
+			line_add(&l, ": killed by %s", cli_signal_name(st->code, sig, sizeof sig));
+		else
+			line_add(&l, ": exit code %d", st->code);
+		emit(out, RED, l.buf);
+		return;
+	case PYMON_RUN_FAILED:
+		line_add(&l, "cannot start ");
+		line_escaped(&l, out->program);
+		line_add(&l, " for ");
+		line_escaped(&l, st->path);
+		line_add(&l, ": %s", strerror(st->code < 0 ? -st->code : st->code));
+		emit(out, RED, l.buf);
+		return;
+	default:
+		return;
+	}
+}
+
 void cli_output_status(struct cli_output *out, const pymon_run_status *st)
 {
 	char sig[32];
+	if (st->path) {
+		job_status(out, st);
+		return;
+	}
 	switch (st->state) {
 	case PYMON_RUN_CHANGED:
 		on_changed(out, st->batch);

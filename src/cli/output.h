@@ -27,6 +27,7 @@ struct cli_output {
 	int reason_ready;
 	int reason_shown;
 	int started; /* a run was started: "restarting", not "running" */
+	char label[64]; /* a config rule's name, shown in its lines */
 };
 
 /* Colour only when stderr is a terminal, NO_COLOR is unset or empty and

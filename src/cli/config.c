@@ -1,0 +1,492 @@
+/* Project config: finding the file, turning its TOML into options (the
+ * keys are the long options), [[rule]] jobs, and --print-config. */
+#include "cli/config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_CONFIG (4u << 20)
+
+static int bad(char *msg, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int bad(char *msg, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static char *keep(struct cli_config *cfg, char *s)
+{
+	if (!s)
+		return NULL;
+	char **v = realloc(cfg->strings, (cfg->nstrings + 1) * sizeof *v);
+	if (!v) {
+		free(s);
+		return NULL;
+	}
+	cfg->strings = v;
+	v[cfg->nstrings++] = s;
+	return s;
+}
+
+static char *read_file(const char *path, size_t *len, int *err)
+{
+	FILE *f = fopen(path, "rbe");
+	if (!f) {
+		*err = errno;
+		return NULL;
+	}
+	char *buf = malloc(MAX_CONFIG + 1);
+	size_t n = buf ? fread(buf, 1, MAX_CONFIG + 1, f) : 0;
+	*err = buf ? (ferror(f) ? EIO : 0) : ENOMEM;
+	fclose(f);
+	if (buf && n > MAX_CONFIG)
+		*err = EFBIG;
+	if (*err) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The nearest py-mon.toml, or pyproject.toml that mentions [tool.py-mon]
+ * (only those are parsed: a broken pyproject without our table is not our
+ * business), from the current directory up. */
+static char *find_config(void)
+{
+	char rel[4096] = "";
+	for (int depth = 0; depth < 64; depth++) {
+		char path[4200];
+		snprintf(path, sizeof path, "%spy-mon.toml", rel);
+		if (exists(path))
+			return strdup(path);
+		snprintf(path, sizeof path, "%spyproject.toml", rel);
+		if (exists(path)) {
+			size_t len;
+			int err;
+			char *text = read_file(path, &len, &err);
+			bool ours = text && strstr(text, "tool.py-mon") != NULL;
+			free(text);
+			if (ours)
+				return strdup(path);
+		}
+		char here[4200];
+		snprintf(here, sizeof here, "%s.", rel);
+		char *real = realpath(here, NULL);
+		bool top = !real || strcmp(real, "/") == 0;
+		free(real);
+		if (top || strlen(rel) + 4 >= sizeof rel)
+			return NULL;
+		strcat(rel, "../");
+	}
+	return NULL;
+}
+
+/* ---- values -------------------------------------------------------------- */
+
+struct ctx {
+	struct cli_config *cfg;
+	struct cli_options *o;
+	char *msg;
+	size_t len;
+};
+
+static void where(const struct ctx *c, unsigned line, unsigned col, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s:%u:%u", c->cfg->path, line, col);
+}
+
+/* A relative watch path is relative to the config file's directory. */
+static const char *watch_path(struct ctx *c, const char *p)
+{
+	if (p[0] == '/' || !c->cfg->dir)
+		return p;
+	size_t n = strlen(c->cfg->dir) + strlen(p) + 2;
+	char *joined = malloc(n);
+	if (joined)
+		snprintf(joined, n, "%s/%s", c->cfg->dir, p);
+	return keep(c->cfg, joined);
+}
+
+static int set_one(struct ctx *c, const char *key, const char *val, const char *origin)
+{
+	if (val && strcmp(key, "watch") == 0) {
+		val = watch_path(c, val);
+		if (!val)
+			return -ENOMEM;
+	}
+	return cli_options_set(c->o, key, val, origin, c->msg, c->len);
+}
+
+static char **argv_of(struct ctx *c, const struct toml_value *v, const char *key, const char *origin)
+{
+	if (v->u.arr.count == 0) {
+		bad(c->msg, c->len, "%s: '%s' is an empty list", origin, key);
+		return NULL;
+	}
+	char **argv = calloc(v->u.arr.count + 1, sizeof *argv);
+	if (!argv)
+		return NULL;
+	char ***list = realloc(c->cfg->argvs, (c->cfg->nargvs + 1) * sizeof *list);
+	if (!list) {
+		free(argv);
+		return NULL;
+	}
+	c->cfg->argvs = list;
+	list[c->cfg->nargvs++] = argv;
+	for (size_t i = 0; i < v->u.arr.count; i++) {
+		const struct toml_value *it = v->u.arr.items[i];
+		if (it->type != TOML_STRING) {
+			bad(c->msg, c->len, "%s:%u:%u: '%s' must be a list of strings", c->cfg->path, it->line, it->col, key);
+			return NULL;
+		}
+		argv[i] = it->u.str.s;
+	}
+	return argv;
+}
+
+static int command_key(struct ctx *c, const char *key, const struct toml_value *v, const char *origin)
+{
+	bool each = strcmp(key, "each") == 0;
+	if (v->type == TOML_STRING && strcmp(key, "exec") != 0) {
+		if (!*v->u.str.s)
+			return bad(c->msg, c->len, "%s: '%s' is empty", origin, key);
+		return cli_options_set_command(c->o, v->u.str.s, NULL, each, origin);
+	}
+	if (v->type != TOML_ARRAY)
+		return bad(c->msg, c->len, "%s: '%s' must be %s", origin, key,
+		           strcmp(key, "exec") == 0 ? "a list of strings" : "a string or a list of strings");
+	char **argv = argv_of(c, v, key, origin);
+	if (!argv)
+		return -EINVAL;
+	return cli_options_set_command(c->o, NULL, argv, each, origin);
+}
+
+/* A scalar as the text an option takes: "100ms" stays, 100 becomes "100". */
+static int scalar_text(struct ctx *c, const char *key, const struct toml_value *v, const char *origin,
+                       char *buf, size_t n, const char **out)
+{
+	if (v->type == TOML_STRING) {
+		if (memchr(v->u.str.s, '\0', v->u.str.len))
+			return bad(c->msg, c->len, "%s: '%s' holds a NUL character", origin, key);
+		*out = v->u.str.s;
+		return 0;
+	}
+	if (v->type == TOML_INTEGER) {
+		if (v->u.i < 0)
+			return bad(c->msg, c->len, "%s: '%s' must not be negative", origin, key);
+		snprintf(buf, n, "%" PRId64, v->u.i);
+		*out = buf;
+		return 0;
+	}
+	if (v->type == TOML_FLOAT)
+		return bad(c->msg, c->len, "%s: '%s': write durations as a string (\"1.5s\", \"250ms\") or an "
+		                           "integer number of milliseconds", origin, key);
+	return bad(c->msg, c->len, "%s: '%s' must be a string, not %s", origin, key, toml_type_name(v->type));
+}
+
+static int apply_key(struct ctx *c, const char *key, const struct toml_value *v, unsigned line, unsigned col)
+{
+	char origin[160], num[32];
+	where(c, line, col, origin, sizeof origin);
+	if (strcmp(key, "command") == 0 || strcmp(key, "exec") == 0 || strcmp(key, "each") == 0)
+		return command_key(c, key, v, origin);
+	if (!cli_options_known(key))
+		return bad(c->msg, c->len, "%s: unknown key '%s' (keys are the long options: watch, ext, ignore, "
+		           "delay, command, exec, each, ...)", origin, key);
+	if (v->type == TOML_BOOL) {
+		if (v->u.b)
+			return set_one(c, key, NULL, origin);
+		/* false: nothing to set, but the key must still exist. */
+		struct cli_options scratch;
+		cli_options_init(&scratch, 0, NULL);
+		scratch.watch_mode = c->o->watch_mode;
+		int r = cli_options_set(&scratch, key, NULL, origin, c->msg, c->len);
+		cli_options_free(&scratch);
+		return r;
+	}
+	if (v->type == TOML_ARRAY) {
+		bool list = strcmp(key, "watch") == 0 || strcmp(key, "ext") == 0 || strcmp(key, "ignore") == 0 ||
+		            strcmp(key, "on") == 0;
+		if (!list)
+			return bad(c->msg, c->len, "%s: '%s' takes one value, not a list", origin, key);
+		char joined[1024] = "";
+		for (size_t i = 0; i < v->u.arr.count; i++) {
+			const struct toml_value *it = v->u.arr.items[i];
+			const char *text;
+			char itwhere[160];
+			where(c, it->line, it->col, itwhere, sizeof itwhere);
+			int r = scalar_text(c, key, it, itwhere, num, sizeof num, &text);
+			if (r < 0)
+				return r;
+			if (strcmp(key, "on") == 0) {
+				if (strlen(joined) + strlen(text) + 2 >= sizeof joined)
+					return bad(c->msg, c->len, "%s: 'on' is too long", origin);
+				if (*joined)
+					strcat(joined, ",");
+				strcat(joined, text);
+				continue;
+			}
+			r = set_one(c, key, text, i ? itwhere : origin);
+			if (r < 0)
+				return r;
+		}
+		if (strcmp(key, "on") == 0)
+			return set_one(c, key, joined, origin);
+		return 0;
+	}
+	const char *text;
+	int r = scalar_text(c, key, v, origin, num, sizeof num, &text);
+	return r < 0 ? r : set_one(c, key, text, origin);
+}
+
+/* Applies every key of table t to c->o; "rule" is handled by the caller. */
+static int apply_table(struct ctx *c, const struct toml_value *t, bool allow_rules)
+{
+	for (size_t i = 0; i < t->u.tab.count; i++) {
+		const char *key = t->u.tab.keys[i];
+		if (allow_rules && strcmp(key, "rule") == 0)
+			continue;
+		if (!allow_rules && strcmp(key, "name") == 0)
+			continue;
+		int r = apply_key(c, key, t->u.tab.values[i], t->u.tab.key_lines[i], t->u.tab.key_cols[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int load_rules(struct ctx *c, const struct toml_value *t)
+{
+	const struct toml_value *rules = toml_get(t, "rule");
+	if (!rules)
+		return 0;
+	if (rules->type != TOML_ARRAY)
+		return bad(c->msg, c->len, "%s:%u:%u: 'rule' must be an array of tables ([[tool.py-mon.rule]])",
+		           c->cfg->path, rules->line, rules->col);
+	c->cfg->rules = calloc(rules->u.arr.count ? rules->u.arr.count : 1, sizeof *c->cfg->rules);
+	if (!c->cfg->rules)
+		return -ENOMEM;
+	struct cli_options *main_opt = c->o;
+	for (size_t i = 0; i < rules->u.arr.count; i++) {
+		const struct toml_value *rt = rules->u.arr.items[i];
+		struct cli_rule *rule = &c->cfg->rules[c->cfg->nrules++];
+		cli_options_init(&rule->opt, 0, NULL);
+		where(c, rt->line, rt->col, rule->origin, sizeof rule->origin);
+		if (rt->type != TOML_TABLE)
+			return bad(c->msg, c->len, "%s: each rule must be a table", rule->origin);
+		const struct toml_value *name = toml_get(rt, "name");
+		if (name && name->type != TOML_STRING)
+			return bad(c->msg, c->len, "%s:%u:%u: 'name' must be a string", c->cfg->path, name->line, name->col);
+		snprintf(rule->name, sizeof rule->name, "%s", name ? name->u.str.s : "");
+		if (!name)
+			snprintf(rule->name, sizeof rule->name, "rule %zu", i + 1);
+		c->o = &rule->opt;
+		int r = apply_table(c, rt, false);
+		c->o = main_opt;
+		if (r < 0)
+			return r;
+		if (!rule->opt.shell && !rule->opt.argv)
+			return bad(c->msg, c->len, "%s: rule '%s' needs a command, exec or each", rule->origin, rule->name);
+		r = cli_options_finish(&rule->opt, c->msg, c->len);
+		if (r < 0)
+			return r;
+	}
+	main_opt->has_rules = c->cfg->nrules > 0;
+	return 0;
+}
+
+int cli_config_load(struct cli_config *cfg, struct cli_options *o, const char *explicit_path,
+                    int argc, char **argv, char *msg, size_t len)
+{
+	(void)argc;
+	(void)argv;
+	memset(cfg, 0, sizeof *cfg);
+	cfg->path = explicit_path ? strdup(explicit_path) : find_config();
+	if (!cfg->path)
+		return explicit_path ? -ENOMEM : 0;
+	size_t n;
+	int err;
+	char *text = read_file(cfg->path, &n, &err);
+	if (!text)
+		return bad(msg, len, "--config '%s': %s", cfg->path, strerror(err));
+	char perr[400];
+	cfg->root = toml_parse(text, n, perr, sizeof perr);
+	free(text);
+	if (!cfg->root)
+		return bad(msg, len, "%s:%s", cfg->path, perr);
+	const char *slash = strrchr(cfg->path, '/');
+	if (slash)
+		cfg->dir = strndup(cfg->path, (size_t)(slash - cfg->path));
+	const char *base = slash ? slash + 1 : cfg->path;
+	const struct toml_value *t = cfg->root;
+	/* pyproject.toml holds [tool.py-mon]; a py-mon.toml may too. */
+	if (strcmp(base, "pyproject.toml") == 0 || toml_get_path(cfg->root, "tool.py-mon")) {
+		t = toml_get_path(cfg->root, "tool.py-mon");
+		if (!t)
+			return explicit_path ? bad(msg, len, "%s: no [tool.py-mon] table", cfg->path) : 0;
+		if (t->type != TOML_TABLE)
+			return bad(msg, len, "%s:%u:%u: tool.py-mon must be a table", cfg->path, t->line, t->col);
+	}
+	struct ctx c = {cfg, o, msg, len};
+	int r = apply_table(&c, t, true);
+	if (r == 0 && !o->watch_mode)
+		r = load_rules(&c, t);
+	return r;
+}
+
+/* ---- --print-config ------------------------------------------------------ */
+
+static void print_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void print_list(FILE *f, const char *const *v, size_t n)
+{
+	fputc('[', f);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputs(", ", f);
+		print_str(f, v[i]);
+	}
+	fputc(']', f);
+}
+
+static void print_origin(FILE *f, const char *o)
+{
+	fprintf(f, "    # %s\n", *o ? o : "default");
+}
+
+static void print_kinds(FILE *f, unsigned kinds)
+{
+	static const unsigned all[] = {PYMON_CREATE, PYMON_MODIFY, PYMON_DELETE, PYMON_MOVE};
+	fputc('[', f);
+	int first = 1;
+	for (size_t i = 0; i < 4; i++)
+		if (kinds & all[i]) {
+			fprintf(f, "%s\"%s\"", first ? "" : ", ", pymon_kind_name(all[i]));
+			first = 0;
+		}
+	fputc(']', f);
+}
+
+static void print_options(FILE *f, const struct cli_options *o, bool rule)
+{
+	fputs("watch = ", f);
+	print_list(f, (const char *const *)o->watch, o->nwatch);
+	print_origin(f, o->origin[OPT_WATCH]);
+	if (o->next) {
+		fputs("ext = ", f);
+		print_list(f, (const char *const *)o->ext, o->next);
+	} else {
+		fputs("ext = []", f);
+	}
+	print_origin(f, o->origin[OPT_EXT]);
+	fputs("ignore = ", f);
+	print_list(f, (const char *const *)o->ignore, o->nignore);
+	print_origin(f, o->origin[OPT_IGNORE]);
+	fputs("on = ", f);
+	print_kinds(f, o->kinds);
+	print_origin(f, o->origin[OPT_ON]);
+	fprintf(f, "delay = \"%ums\"", o->delay_ms);
+	print_origin(f, o->origin[OPT_DELAY]);
+	fprintf(f, "no-default-ignore = %s", o->observer_flags & PYMON_NO_DEFAULT_IGNORE ? "true" : "false");
+	print_origin(f, o->origin[OPT_NO_DEFAULT_IGNORE]);
+	fprintf(f, "no-vcs-ignore = %s", o->observer_flags & PYMON_NO_VCS_IGNORE ? "true" : "false");
+	print_origin(f, o->origin[OPT_NO_VCS_IGNORE]);
+	if (o->watch_mode)
+		return;
+	char sig[32];
+	fprintf(f, "signal = \"%s\"", cli_signal_name(o->stop_signal, sig, sizeof sig));
+	print_origin(f, o->origin[OPT_SIGNAL]);
+	fprintf(f, "stop-timeout = \"%ums\"", o->stop_timeout_ms);
+	print_origin(f, o->origin[OPT_STOP_TIMEOUT]);
+	static const char *const busy[] = {"restart", "queue", "ignore", "signal"};
+	fprintf(f, "on-busy = \"%s\"", busy[o->on_busy]);
+	print_origin(f, o->origin[OPT_ON_BUSY]);
+	if (o->each) {
+		fprintf(f, "jobs = %u", o->jobs ? o->jobs : 1);
+		print_origin(f, o->origin[OPT_JOBS]);
+	}
+	if (o->shell || o->argv) {
+		fputs(o->each ? "each = " : o->shell ? "command = " : "exec = ", f);
+		if (o->shell) {
+			print_str(f, o->shell);
+		} else {
+			size_t n = 0;
+			while (o->argv[n])
+				n++;
+			print_list(f, (const char *const *)o->argv, n);
+		}
+		print_origin(f, o->command_origin);
+	}
+	if (rule)
+		return;
+	static const struct {
+		enum cli_opt id;
+		const char *name;
+	} flags[] = {{OPT_CLEAR, "clear"}, {OPT_POSTPONE, "postpone"}, {OPT_ONCE, "once"}, {OPT_RS, "rs"},
+	             {OPT_QUIET, "quiet"}, {OPT_VERBOSE, "verbose"}, {OPT_NO_COLOR, "no-color"}};
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+		fprintf(f, "%s = %s", flags[i].name, *o->origin[flags[i].id] ? "true" : "false");
+		print_origin(f, o->origin[flags[i].id]);
+	}
+}
+
+void cli_config_print(FILE *f, const struct cli_config *cfg, const struct cli_options *o)
+{
+	fprintf(f, "# py-mon %s settings; config file: %s\n", o->watch_mode ? "watch" : "run",
+	        cfg->path ? cfg->path : "none");
+	print_options(f, o, false);
+	for (size_t i = 0; i < cfg->nrules; i++) {
+		const struct cli_rule *r = &cfg->rules[i];
+		fprintf(f, "\n[[rule]]    # %s\nname = ", r->origin);
+		print_str(f, r->name);
+		fputc('\n', f);
+		print_options(f, &r->opt, true);
+	}
+}
+
+void cli_config_free(struct cli_config *cfg)
+{
+	for (size_t i = 0; i < cfg->nrules; i++)
+		cli_options_free(&cfg->rules[i].opt);
+	free(cfg->rules);
+	for (size_t i = 0; i < cfg->nstrings; i++)
+		free(cfg->strings[i]);
+	free(cfg->strings);
+	for (size_t i = 0; i < cfg->nargvs; i++)
+		free(cfg->argvs[i]);
+	free(cfg->argvs);
+	toml_free(cfg->root);
+	free(cfg->path);
+	free(cfg->dir);
+	memset(cfg, 0, sizeof *cfg);
+}

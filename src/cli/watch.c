@@ -1,0 +1,199 @@
+/* py-mon watch: inotifywait for humans and scripts, on the same engine and
+ * filters as the run mode. One line per event, flushed at once. */
+#include "cli/watch.h"
+#include "cli/observer.h"
+#include "pymon.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+struct watch_state {
+	const struct cli_options *opt;
+	pymon_watcher *w;
+	unsigned long seen;
+	int timer_fd;
+};
+
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 if invalid. */
+static size_t utf8_len(const unsigned char *p)
+{
+	unsigned c = p[0];
+	size_t n;
+	unsigned min;
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xe0) == 0xc0) {
+		n = 2;
+		min = 0x80;
+		c &= 0x1f;
+	} else if ((c & 0xf0) == 0xe0) {
+		n = 3;
+		min = 0x800;
+		c &= 0x0f;
+	} else if ((c & 0xf8) == 0xf0) {
+		n = 4;
+		min = 0x10000;
+		c &= 0x07;
+	} else {
+		return 0;
+	}
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return n;
+}
+
+void cli_json_string(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	fputc('"', f);
+	while (*p) {
+		size_t n = utf8_len(p);
+		if (n == 0) {
+			fprintf(f, "\\udc%02x", *p); /* surrogateescape: lossless */
+			p++;
+		} else if (n == 3 && p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
+			fprintf(f, "\\u%04x", p[2] == 0xa8 ? 0x2028 : 0x2029);
+			p += 3;
+		} else if (n > 1) {
+			fwrite(p, 1, n, f);
+			p += n;
+		} else {
+			switch (*p) {
+			case '"': fputs("\\\"", f); break;
+			case '\\': fputs("\\\\", f); break;
+			case '\n': fputs("\\n", f); break;
+			case '\t': fputs("\\t", f); break;
+			case '\r': fputs("\\r", f); break;
+			default:
+				if (*p < 0x20 || *p == 0x7f)
+					fprintf(f, "\\u%04x", *p);
+				else
+					fputc(*p, f);
+			}
+			p++;
+		}
+	}
+	fputc('"', f);
+}
+
+static void print_text(const pymon_event *e)
+{
+	char path[8192], from[8192];
+	cli_escape(path, sizeof path, e->path);
+	if (e->kind == PYMON_MOVE && e->from) {
+		cli_escape(from, sizeof from, e->from);
+		printf("%-6s  %s -> %s%s\n", pymon_kind_name(e->kind), from, path, e->is_dir ? "/" : "");
+	} else {
+		printf("%-6s  %s%s\n", pymon_kind_name(e->kind), path, e->is_dir && strcmp(e->path, ".") ? "/" : "");
+	}
+}
+
+static void print_json(const pymon_event *e)
+{
+	fputs("{\"event\": ", stdout);
+	cli_json_string(stdout, pymon_kind_name(e->kind));
+	fputs(", \"path\": ", stdout);
+	cli_json_string(stdout, e->path);
+	if (e->from) {
+		fputs(", \"from\": ", stdout);
+		cli_json_string(stdout, e->from);
+	}
+	printf(", \"dir\": %s}\n", e->is_dir ? "true" : "false");
+}
+
+static void on_batch(pymon_observer *o, const pymon_batch *b, void *ud)
+{
+	struct watch_state *st = ud;
+	(void)o;
+	for (size_t i = 0; i < b->count; i++) {
+		if (st->opt->json)
+			print_json(&b->events[i]);
+		else
+			print_text(&b->events[i]);
+		fflush(stdout);
+		st->seen++;
+		if (st->opt->count && st->seen >= st->opt->count) {
+			pymon_watcher_stop(st->w, 0);
+			return;
+		}
+	}
+}
+
+static void on_timeout(pymon_watcher *w, int fd, void *ud)
+{
+	struct watch_state *st = ud;
+	uint64_t ticks;
+	ssize_t r = read(fd, &ticks, sizeof ticks);
+	(void)r;
+	/* Without --count, any event is success; with it, only reaching it. */
+	pymon_watcher_stop(w, !st->opt->count && st->seen ? 0 : EXIT_WATCH_TIMEOUT);
+}
+
+static void on_warning(const char *message, void *ud)
+{
+	cli_output_warning(ud, message);
+}
+
+static int arm_timeout(struct watch_state *st, pymon_error *err)
+{
+	st->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (st->timer_fd < 0) {
+		snprintf(err->message, sizeof err->message, "timerfd_create: %s", strerror(errno));
+		return -errno;
+	}
+	struct itimerspec its = {0};
+	unsigned ms = st->opt->timeout_ms ? st->opt->timeout_ms : 1;
+	its.it_value.tv_sec = ms / 1000;
+	its.it_value.tv_nsec = (long)(ms % 1000) * 1000000L;
+	timerfd_settime(st->timer_fd, 0, &its, NULL);
+	return pymon_watcher_add_fd(st->w, st->timer_fd, on_timeout, st, err);
+}
+
+int cli_watch_run(const struct cli_options *opt, struct cli_output *out)
+{
+	pymon_error err = {0};
+	struct watch_state st = {.opt = opt, .timer_fd = -1};
+	int status = 1;
+	st.w = pymon_watcher_new(&err);
+	if (!st.w) {
+		cli_output_error(err.message);
+		return 1;
+	}
+	pymon_watcher_on_warning(st.w, on_warning, out);
+	pymon_observer *o = pymon_observer_new(st.w);
+	if (!o || cli_observer_configure(o, opt, &err) < 0) {
+		if (o && err.code != -ENOMEM) {
+			cli_output_usage_error(err.message);
+			status = 2;
+		} else {
+			cli_output_error(o ? err.message : "out of memory");
+		}
+		goto done;
+	}
+	pymon_observer_callback(o, on_batch, &st);
+	if (pymon_watcher_handle_signals(st.w, &err) < 0 || (opt->has_timeout && arm_timeout(&st, &err) < 0) ||
+	    pymon_watcher_start(st.w, &err) < 0) {
+		cli_output_error(err.message);
+		goto done;
+	}
+	if (out->verbosity >= 0)
+		fprintf(stderr, "[py-mon] watching %zu directories\n", pymon_watcher_watch_count(st.w));
+	status = pymon_observe(st.w, &err);
+	if (status < 0) {
+		cli_output_error(err.message);
+		status = 1;
+	}
+done:
+	pymon_watcher_free(st.w);
+	if (st.timer_fd >= 0)
+		close(st.timer_fd);
+	return status > 255 ? 255 : status;
+}
