@@ -791,6 +791,8 @@ static const char usage[] =
 	"       py-mon [OPTIONS] -- PROGRAM [ARG...]\n"
 	"       py-mon run [OPTIONS] ...\n"
 	"       py-mon [OPTIONS] SCRIPT.py [ARG...]\n"
+	"       py-mon [OPTIONS] --each -- PROGRAM [ARG...]   ({} is the changed file)\n"
+	"       py-mon watch [OPTIONS] [PATH...]             (print events, run nothing)\n"
 	"\n"
 	"Run a command and restart it when files change.\n"
 	"\n"
@@ -799,7 +801,8 @@ static const char usage[] =
 	"PROGRAM after -- runs with its arguments and no shell, and so do several\n"
 	"words without --. An existing SCRIPT.py runs with $VIRTUAL_ENV/bin/python,\n"
 	"else python3. Options go before the command: every word after it belongs\n"
-	"to the command.\n"
+	"to the command. Settings may also come from [tool.py-mon] in\n"
+	"pyproject.toml or from py-mon.toml (the nearest, from here upwards).\n"
 	"\n"
 	"Options:\n";
 

@@ -164,14 +164,15 @@ static int is_digit(int c)
 	return c >= '0' && c <= '9';
 }
 
-/* A key as it would be written, for messages: bare, or quoted with
- * anything unprintable as '?'; long names are cut short with "...". */
-static void show_key(char *out, size_t outsz, const char *key)
+/* A key for messages, anything unprintable as '?' and long names cut
+ * short with "...". With quote, as it would be written in a dotted name:
+ * bare, or in double quotes. */
+static void show_key(char *out, size_t outsz, const char *key, int quote)
 {
 	size_t n = 0, klen = strlen(key), i;
-	int bare = klen > 0;
+	int bare = !quote || klen > 0;
 
-	for (i = 0; i < klen; i++)
+	for (i = 0; quote && i < klen; i++)
 		if (!is_bare((unsigned char)key[i]))
 			bare = 0;
 	if (outsz < 8) {
@@ -202,7 +203,7 @@ static void show_path(char *out, size_t outsz, const struct key_part *parts, siz
 
 	out[0] = 0;
 	for (size_t i = 0; i < n; i++) {
-		show_key(one, sizeof one, parts[i].s);
+		show_key(one, sizeof one, parts[i].s, 1);
 		int w = snprintf(out + used, outsz - used, "%s%s", i ? "." : "", one);
 		if (w < 0 || (size_t)w >= outsz - used) {
 			if (outsz > 4)
@@ -373,15 +374,12 @@ static int tab_add(struct parser *ps, struct node *t, char *key, struct loc at, 
 	return 0;
 }
 
-static struct node *tab_find(const struct node *t, const char *key, size_t *idx)
+static struct node *tab_find(const struct node *t, const char *key)
 {
 	const struct toml_value *v = &t->v;
 	for (size_t i = 0; i < v->u.tab.count; i++) {
-		if (strcmp(v->u.tab.keys[i], key) == 0) {
-			if (idx)
-				*idx = i;
+		if (strcmp(v->u.tab.keys[i], key) == 0)
 			return as_node(v->u.tab.values[i]);
-		}
 	}
 	return NULL;
 }
@@ -1247,18 +1245,18 @@ static int parse_keyval(struct parser *ps, struct node *tbl)
 
 	struct node *t = tbl;
 	for (size_t i = 0; i + 1 < n; i++) {
-		struct node *v = tab_find(t, parts[i].s, NULL);
+		struct node *v = tab_find(t, parts[i].s);
 		if (!v) {
 			v = new_child(ps, t, TOML_TABLE, parts[i].at, F_DOTTED);
 			if (!v || tab_add(ps, t, take_key(&parts[i]), parts[i].at, v) < 0)
 				goto out;
 		} else if (v->v.type != TOML_TABLE) {
-			show_key(name, sizeof name, parts[i].s);
+			show_key(name, sizeof name, parts[i].s, 0);
 			fail_at(ps, parts[i].at, "key '%s' is already %s (at %u:%u), not a table",
 			        name, a_type(v->v.type), v->v.line, v->v.col);
 			goto out;
 		} else if (!(v->flags & F_DOTTED) || (v->flags & F_INLINE)) {
-			show_key(name, sizeof name, parts[i].s);
+			show_key(name, sizeof name, parts[i].s, 0);
 			fail_at(ps, parts[i].at,
 			        "table '%s' (at %u:%u) cannot be extended with a dotted key here", name,
 			        v->v.line, v->v.col);
@@ -1267,8 +1265,8 @@ static int parse_keyval(struct parser *ps, struct node *tbl)
 		t = v;
 	}
 	struct key_part *last = &parts[n - 1];
-	if (tab_find(t, last->s, NULL)) {
-		show_key(name, sizeof name, last->s);
+	if (tab_find(t, last->s)) {
+		show_key(name, sizeof name, last->s, 0);
 		fail_at(ps, last->at, "duplicate key '%s'", name);
 		goto out;
 	}
@@ -1310,7 +1308,7 @@ static int parse_header(struct parser *ps)
 
 	struct node *t = ps->root;
 	for (size_t i = 0; i + 1 < n; i++) {
-		struct node *v = tab_find(t, parts[i].s, NULL);
+		struct node *v = tab_find(t, parts[i].s);
 		if (!v) {
 			v = new_child(ps, t, TOML_TABLE, parts[i].at, F_IMPLICIT);
 			if (!v || tab_add(ps, t, take_key(&parts[i]), parts[i].at, v) < 0)
@@ -1318,7 +1316,7 @@ static int parse_header(struct parser *ps)
 		} else if (v->v.type == TOML_ARRAY && (v->flags & F_AOT)) {
 			v = as_node(v->v.u.arr.items[v->v.u.arr.count - 1]);
 		} else if (v->v.type != TOML_TABLE || (v->flags & F_INLINE)) {
-			show_key(one, sizeof one, parts[i].s);
+			show_key(one, sizeof one, parts[i].s, 0);
 			fail_at(ps, parts[i].at, "cannot define [%s]: '%s' is already %s%s (at %u:%u)",
 			        name, one, v->v.type == TOML_TABLE ? "an inline table" : a_type(v->v.type),
 			        v->v.type == TOML_ARRAY ? " value" : "", v->v.line, v->v.col);
@@ -1328,7 +1326,11 @@ static int parse_header(struct parser *ps)
 	}
 
 	struct key_part *last = &parts[n - 1];
-	struct node *v = tab_find(t, last->s, NULL);
+	struct node *v = tab_find(t, last->s);
+	if (!v && t->depth + (aot ? 2u : 1u) > TOML_MAX_DEPTH) {
+		fail_at(ps, last->at, "nesting deeper than %d levels", TOML_MAX_DEPTH);
+		goto out;
+	}
 	if (!aot) {
 		if (!v) {
 			v = new_child(ps, t, TOML_TABLE, at, F_DEFINED);

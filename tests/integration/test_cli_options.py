@@ -26,7 +26,9 @@ OPTIONS = [
     ("t", "stop-timeout", True), (None, "on-busy", True), ("c", "clear", False),
     ("p", "postpone", False), (None, "once", False), (None, "rs", False),
     ("q", "quiet", False), ("v", "verbose", False), (None, "no-color", False),
-    ("h", "help", False), ("V", "version", False),
+    (None, "each", False), ("j", "jobs", True), (None, "json", False), ("n", "count", True),
+    (None, "timeout", True), (None, "config", True), (None, "no-config", False),
+    (None, "print-config", False), ("h", "help", False), ("V", "version", False),
 ]
 
 
