@@ -51,6 +51,7 @@ SHARED := $(BUILD)/libpymon.so
 BIN    := $(BUILD)/py-mon
 
 .PHONY: all test unit integration install uninstall clean bench fuzz lint soak
+SOAK_SECONDS ?= 600
 all: $(STATIC) $(SHARED) $(BIN)
 
 $(BUILD)/obj/%.o: %.c
@@ -107,6 +108,10 @@ bench: all
 
 fuzz:
 	$(Q)sh fuzz/run.sh
+
+# Random churn against a running py-mon; prints its figures.
+soak: all
+	$(Q)PYMON_BUILD=$(BUILD) python3 tests/soak.py --seconds $(SOAK_SECONDS)
 
 lint:
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \

@@ -187,6 +187,9 @@ int pm_node_relpath(const struct pm_node *n, struct pm_buf *b);
 int pm_node_realpath(const struct pm_node *n, const char *child, struct pm_buf *b);
 /* Display path of node/child as events report it. */
 int pm_node_display(const struct pm_node *n, const char *child, struct pm_buf *b);
+/* The node's directory opened (O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC), also
+ * when its path is longer than PATH_MAX; -1 with errno set. */
+int pm_node_open(const struct pm_node *n);
 int pm_wd_insert(pymon_watcher *w, struct pm_node *n);
 struct pm_node *pm_wd_first(pymon_watcher *w, int wd);
 struct pm_node *pm_wd_next(struct pm_node *n, int wd);

@@ -197,12 +197,8 @@ static struct pm_ruleset *load_set(int dirfd, const char *name, const char *sour
 void pm_rules_load(pymon_watcher *w, struct pm_node *n, int dirfd)
 {
 	int own = -1;
-	struct pm_buf path = {0};
 	if (dirfd < 0) {
-		if (pm_node_realpath(n, NULL, &path) < 0)
-			return;
-		own = dirfd = pm_sys.openat(AT_FDCWD, path.s, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-		pm_buf_free(&path);
+		own = dirfd = pm_node_open(n);
 		if (dirfd < 0)
 			return;
 	}

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
@@ -101,7 +102,7 @@ static int watch_node(pymon_watcher *w, struct pm_node *n, pymon_error *err)
 	struct pm_buf path = {0};
 	if (pm_node_realpath(n, NULL, &path) < 0)
 		return pm_err(err, -ENOMEM, "out of memory");
-	int fd = pm_sys.openat(AT_FDCWD, path.s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+	int fd = pm_node_open(n);
 	int e = errno;
 	if (fd < 0) {
 		if (e == EMFILE || e == ENFILE) {
@@ -118,6 +119,14 @@ static int watch_node(pymon_watcher *w, struct pm_node *n, pymon_error *err)
 	}
 	int wd = pm_sys.inotify_add_watch(w->ifd, path.s, PM_WATCH_MASK);
 	e = errno;
+	if (wd < 0 && e == ENAMETOOLONG) {
+		/* Too long for the kernel: watch the directory we hold open. The
+		 * magic link must be followed, but it names exactly that inode. */
+		char proc[64];
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+		wd = pm_sys.inotify_add_watch(w->ifd, proc, PM_WATCH_MASK & ~(uint32_t)IN_DONT_FOLLOW);
+		e = errno;
+	}
 	if (wd < 0) {
 		close(fd);
 		if (e == ENOSPC) {
@@ -282,11 +291,7 @@ int pm_resync(pymon_watcher *w, struct pm_node *top, pymon_error *err)
 		q.len--;
 		if (n->root->file)
 			continue;
-		struct pm_buf path = {0};
-		int fd = -1;
-		if (pm_node_realpath(n, NULL, &path) == 0)
-			fd = pm_sys.openat(AT_FDCWD, path.s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
-		pm_buf_free(&path);
+		int fd = pm_node_open(n);
 		struct stat st;
 		if (fd < 0 || fstat(fd, &st) < 0 || st.st_ino != n->ino || st.st_dev != n->dev) {
 			if (fd >= 0)

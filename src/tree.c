@@ -6,6 +6,9 @@
 #include "sys.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,6 +143,34 @@ int pm_node_display(const struct pm_node *n, const char *child, struct pm_buf *b
 		return pm_buf_put(b, r->display, strlen(r->display));
 	}
 	return build(r->display, n, child, b);
+}
+
+/*
+ * Opens the node's directory. Paths longer than the kernel takes
+ * (ENAMETOOLONG) are opened a component at a time from the nearest
+ * ancestor that can be opened, never following symlinks.
+ */
+int pm_node_open(const struct pm_node *n)
+{
+	struct pm_buf path = {0};
+	int fd = -1, e = ENOMEM;
+	if (pm_node_realpath(n, NULL, &path) == 0) {
+		fd = pm_sys.openat(AT_FDCWD, path.s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+		e = errno;
+	}
+	pm_buf_free(&path);
+	if (fd >= 0 || e != ENAMETOOLONG || !n->parent) {
+		errno = e;
+		return fd;
+	}
+	int up = pm_node_open(n->parent);
+	if (up < 0)
+		return -1;
+	fd = pm_sys.openat(up, n->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+	e = errno;
+	close(up);
+	errno = e;
+	return fd;
 }
 
 /* ---- wd table ------------------------------------------------------- */

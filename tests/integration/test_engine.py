@@ -1064,3 +1064,33 @@ class TestReviewFindings(EngineTest):
         write(self.path("after.py"))
         self.wait_event(ed, "after.py")
         self.assert_running(ed)
+
+    def test_directories_deeper_than_path_max_are_watched(self):
+        # 25 levels of 201-byte names: about 5,000 bytes, past PATH_MAX.
+        names = ["d" * 200 + str(i) for i in range(25)]
+
+        def walk_open():
+            fd = os.open(self.dir, os.O_RDONLY)
+            for n in names:
+                try:
+                    os.mkdir(n, dir_fd=fd)
+                except FileExistsError:
+                    pass
+                nfd = os.open(n, os.O_RDONLY, dir_fd=fd)
+                os.close(fd)
+                fd = nfd
+            return fd
+
+        os.close(walk_open())
+        ed = self.start()
+        self.assertEqual(ed.watches, 26)
+        fd = walk_open()
+        f = os.open("bottom.py", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(f, b"x")
+        os.close(f)
+        # A new directory down there is watched too.
+        os.mkdir("deeper", dir_fd=fd)
+        os.close(fd)
+        deep = "/".join(names)
+        ed.events_until(lambda ev: has(ev, deep + "/bottom.py") and has(ev, deep + "/deeper", "create", True))
+        self.assertEqual(ed.watches, 27)
