@@ -177,7 +177,10 @@ bool pm_each_reaped(pymon_watcher *w, pid_t pid, int status)
 				e->failed = true;
 			}
 			free(path);
-			pump(e);
+			if (w->exit_signal)
+				pm_finish_shutdown(w);
+			else
+				pump(e);
 			return true;
 		}
 	}

@@ -258,6 +258,8 @@ void pm_run_free(pymon_watcher *w, struct pm_run *run);
 void pm_supervision_free(pymon_watcher *w);
 void pm_fdwatch_reap(pymon_watcher *w);
 int pm_supervise(pymon_watcher *w, pymon_error *err);
+/* While shutting down: stops the loop once no command process is left. */
+void pm_finish_shutdown(pymon_watcher *w);
 void pm_report(struct pymon_observer *o, enum pymon_run_state state, int code, const char *command,
                const pymon_batch *batch, int requested, const char *path);
 char **pm_build_env(char *const *extra, size_t nextra);

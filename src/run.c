@@ -226,7 +226,7 @@ static void stop_tree(struct pm_run *r)
 static void start_run(struct pm_run *r);
 static void check_gone(struct pm_run *r);
 
-static void finish_shutdown(pymon_watcher *w)
+void pm_finish_shutdown(pymon_watcher *w)
 {
 	for (struct pymon_observer *o = w->observers; o; o = o->next)
 		if ((o->run && tree_alive(o->run)) || pm_each_busy(o))
@@ -246,7 +246,7 @@ static void check_gone(struct pm_run *r)
 	r->kill_stage = 0;
 	pymon_watcher *w = r->o->w;
 	if (w->exit_signal) {
-		finish_shutdown(w);
+		pm_finish_shutdown(w);
 	} else if (r->finished) {
 		pymon_watcher_stop(w, r->once_status);
 	} else if (r->pending) {
@@ -557,7 +557,7 @@ static void shutdown_all(pymon_watcher *w, int sig)
 		if (tree_alive(o->run))
 			stop_tree_with(o->run, o->run->on_busy == PYMON_BUSY_SIGNAL ? SIGTERM : o->run->stop_signal);
 	}
-	finish_shutdown(w);
+	pm_finish_shutdown(w);
 }
 
 static void signals_ready(pymon_watcher *w, struct pm_source *src, uint32_t events)

@@ -82,7 +82,15 @@ static char *find_config(void)
 			size_t len;
 			int err;
 			char *text = read_file(path, &len, &err);
-			bool ours = text && strstr(text, "tool.py-mon") != NULL;
+			/* [tool.py-mon] or [tool."py-mon"]: a cheap look first, then
+			 * the table itself (a file that does not parse is reported). */
+			bool ours = text && strstr(text, "py-mon") != NULL;
+			if (ours) {
+				char perr[200];
+				struct toml_value *root = toml_parse(text, len, perr, sizeof perr);
+				ours = !root || toml_get_path(root, "tool.py-mon") != NULL;
+				toml_free(root);
+			}
 			free(text);
 			if (ours)
 				return strdup(path);
@@ -190,11 +198,19 @@ static int scalar_text(struct ctx *c, const char *key, const struct toml_value *
 		return 0;
 	}
 	if (v->type == TOML_INTEGER) {
+		static const char *const numeric[] = {"delay", "stop-timeout", "stop_timeout", "timeout",
+		                                      "jobs", "count", "signal"};
+		bool ok = false;
+		for (size_t i = 0; i < sizeof numeric / sizeof numeric[0]; i++)
+			ok |= strcmp(key, numeric[i]) == 0;
+		if (!ok)
+			return bad(c->msg, c->len, "%s: '%s' must be a string, not an integer", origin, key);
 		if (v->u.i < 0)
 			return bad(c->msg, c->len, "%s: '%s' must not be negative", origin, key);
 		snprintf(buf, n, "%" PRId64, v->u.i);
-		*out = buf;
-		return 0;
+		/* The options keep the pointer: the text must outlive this call. */
+		*out = keep(c->cfg, strdup(buf));
+		return *out ? 0 : -ENOMEM;
 	}
 	if (v->type == TOML_FLOAT)
 		return bad(c->msg, c->len, "%s: '%s': write durations as a string (\"1.5s\", \"250ms\") or an "
@@ -244,7 +260,7 @@ static int apply_key(struct ctx *c, const char *key, const struct toml_value *v,
 				strcat(joined, text);
 				continue;
 			}
-			r = set_one(c, key, text, i ? itwhere : origin);
+			r = set_one(c, key, text, origin);
 			if (r < 0)
 				return r;
 		}

@@ -571,6 +571,9 @@ static int set_command(struct cli_options *o, int n, char **words, int literal, 
 		return set_python(o, n, words, msg, len);
 	o->shell = NULL;
 	o->argv = NULL;
+	/* A command given here replaces the file's, per-file mode included. */
+	if (strcmp(o->origin[OPT_EACH], "command line") != 0)
+		o->each = 0;
 	if (literal || n > 1)
 		o->argv = words;
 	else
