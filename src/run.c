@@ -103,9 +103,17 @@ static size_t run_count(pymon_watcher *w)
 	return n;
 }
 
+/* Whether any child (reaped or not) is left: one syscall, where a walk of
+ * /proc costs milliseconds. */
+static bool have_children(void)
+{
+	siginfo_t si = {0};
+	return !(waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD);
+}
+
 static bool orphans_alive(struct pm_run *r)
 {
-	if (run_count(r->o->w) != 1)
+	if (run_count(r->o->w) != 1 || !have_children())
 		return false;
 	pid_t *pids = NULL;
 	size_t n = 0, cap = 0;
@@ -150,8 +158,9 @@ static void hold_tree(struct pm_run *r, int sig_if_unheld)
 	pymon_watcher *w = r->o->w;
 	pid_t *pids = NULL;
 	size_t n = 0, cap = 0;
-	pm_descendants(r->pid > 0 ? r->pid : -1, r->pgid, &pids, &n, &cap);
-	if (run_count(w) == 1)
+	if (r->pid > 0 || group_alive(r->pgid))
+		pm_descendants(r->pid > 0 ? r->pid : -1, r->pgid, &pids, &n, &cap);
+	if (run_count(w) == 1 && have_children())
 		pm_descendants(getpid(), 0, &pids, &n, &cap);
 	for (size_t i = 0; i < n; i++) {
 		bool known = false;

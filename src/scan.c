@@ -229,7 +229,9 @@ static int scan_queue(pymon_watcher *w, struct queue *q, bool report, pymon_erro
 			bool dir = entry_is_dir(fd, type, name);
 			if (report)
 				pm_observer_event(n, name, PYMON_CREATE, dir, NULL);
-			if (!dir || pm_ignored(n, name, true, NULL, 0) || pm_node_find_child(n, name))
+			/* n is new and a listing names each entry once: no child
+			 * can exist yet, so no lookup. */
+			if (!dir || pm_ignored(n, name, true, NULL, 0))
 				continue;
 			struct pm_node *c = pm_node_new(n->root, n, name, strlen(name));
 			if (!c || push(q, c) < 0) {
