@@ -77,6 +77,19 @@ static int read_listing(int dirfd, struct listing *l)
 	}
 }
 
+/* Most directories hold no ignore file: knowing it from the listing
+ * saves two failed opens per directory. */
+static bool listing_has_ignore_file(const struct listing *l)
+{
+	for (size_t off = 0; off < l->len;) {
+		const char *name = l->buf + off + 1;
+		off += strlen(name) + 2;
+		if (name[0] == '.' && pm_is_ignore_file(name))
+			return true;
+	}
+	return false;
+}
+
 static bool entry_is_dir(int dirfd, unsigned char type, const char *name)
 {
 	if (type == DT_DIR)
@@ -220,7 +233,7 @@ static int scan_queue(pymon_watcher *w, struct queue *q, bool report, pymon_erro
 			close(fd);
 			continue;
 		}
-		if (vcs_on(n->root))
+		if (vcs_on(n->root) && listing_has_ignore_file(&l))
 			pm_rules_load(w, n, fd);
 		for (size_t off = 0; off < l.len;) {
 			unsigned char type = (unsigned char)l.buf[off];
@@ -308,7 +321,7 @@ int pm_resync(pymon_watcher *w, struct pm_node *top, pymon_error *err)
 			close(fd);
 			continue;
 		}
-		if (vcs_on(n->root))
+		if (vcs_on(n->root) && (n->rules || listing_has_ignore_file(&l)))
 			pm_rules_load(w, n, fd);
 		/* Children that vanished or became ignored. */
 		for (struct pm_node *c = n->child, *next; c; c = next) {
