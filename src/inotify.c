@@ -391,6 +391,10 @@ void pm_inotify_ready(pymon_watcher *w, struct pm_source *src, uint32_t events)
 	/* The kernel queues MOVED_FROM and MOVED_TO in two steps, so a read
 	 * can end between them. What is still unpaired gets a short grace
 	 * period on the loop's timer before it counts as moved out. */
+	/* Only once the queue ran dry have the renames that made a scan
+	 * fail been handled, so the directories' paths are current. */
+	if (drained && !w->nmoves)
+		pm_run_deferred_resyncs(w);
 	if (w->nmoves && !w->moves_deadline_ns)
 		w->moves_deadline_ns = pm_now_ns() + PM_MOVE_GRACE_MS * 1000000u;
 }

@@ -131,6 +131,8 @@ struct pymon_watcher {
 	struct pm_pending_move *moves;
 	size_t nmoves, capmoves;
 	uint64_t moves_deadline_ns; /* unpaired MOVED_FROMs count as moved out then */
+	int *resync;                /* wds of directories to read again (scan races) */
+	size_t nresync, capresync;
 	char *evbuf;
 	size_t evbuf_len;
 	pymon_warn_fn warn;
@@ -213,6 +215,8 @@ int pm_scan(pymon_watcher *w, struct pm_root *root, struct pm_node *parent, cons
 /* Brings the tree below n in line with the disk after an overflow or an
  * ignore-file change: watches new directories, drops vanished or now-ignored ones. */
 int pm_resync(pymon_watcher *w, struct pm_node *n, pymon_error *err);
+void pm_defer_resync(pymon_watcher *w, int wd);
+void pm_run_deferred_resyncs(pymon_watcher *w);
 
 /* rules.c */
 bool pm_ignored(struct pm_node *dir, const char *name, bool is_dir, char *why, size_t whylen);

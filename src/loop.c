@@ -71,6 +71,7 @@ void pm_fire_due(pymon_watcher *w)
 		if (w->moves_deadline_ns > now)
 			return; /* a batch waits until its moves are paired */
 		pm_moves_flush(w);
+		pm_run_deferred_resyncs(w);
 	}
 	for (struct pymon_observer *o = w->observers; o && !w->stopped; o = o->next) {
 		if (!pending(o) || o->deadline_ns > now)

@@ -359,8 +359,18 @@ static void leader_exited(struct pm_run *r, int status)
 		r->pgid = 0;
 	}
 	if (r->tty) {
-		tcsetpgrp(STDIN_FILENO, getpgrp()); /* SIGTTOU is blocked */
+		int back = tcsetpgrp(STDIN_FILENO, getpgrp()); /* SIGTTOU is blocked */
 		r->tty = false;
+		/* The terminal hung up (closed window, ssh gone): the command got
+		 * SIGHUP as the foreground job; py-mon, in another group, did
+		 * not, and must not stay behind. */
+		if (!r->requested && !w->exit_signal &&
+		    ((back < 0 && (errno == EIO || errno == ENOTTY || errno == ENXIO)) ||
+		     (WIFSIGNALED(status) && WTERMSIG(status) == SIGHUP))) {
+			report(r, PYMON_RUN_KILLED, SIGHUP, NULL);
+			shutdown_all(w, SIGHUP);
+			return;
+		}
 		/* Ctrl-C at the terminal went to the child's group: the user
 		 * wants out of py-mon too. */
 		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGINT && !r->requested && !w->exit_signal) {

@@ -124,20 +124,26 @@ static int watch_node(pymon_watcher *w, struct pm_node *n, pymon_error *err)
 			return -e;
 		}
 		/* Gone, unreadable or not a directory any more: a race with the
-		 * file system, not an error of ours. */
+		 * file system, not an error of ours. A directory renamed while
+		 * we scan it makes its children vanish from their old paths:
+		 * its new place is read again once the rename has been handled. */
 		if (e != ENOENT && e != ENOTDIR && e != ELOOP)
 			pm_warn(w, "cannot watch %s: %s; skipped", path.s, strerror(e));
+		else if (e == ENOENT && n->parent && n->parent->wd >= 0)
+			pm_defer_resync(w, n->parent->wd);
 		pm_buf_free(&path);
 		return -ENOENT;
 	}
-	int wd = pm_sys.inotify_add_watch(w->ifd, path.s, PM_WATCH_MASK);
+	/* Watch the directory we hold open, not the path: a rename between the
+	 * open and the watch cannot make us watch something else, and paths
+	 * longer than PATH_MAX work. The magic link must be followed, but it
+	 * names exactly that inode. Without /proc, the path it is. */
+	char proc[64];
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	int wd = pm_sys.inotify_add_watch(w->ifd, proc, PM_WATCH_MASK & ~(uint32_t)IN_DONT_FOLLOW);
 	e = errno;
-	if (wd < 0 && e == ENAMETOOLONG) {
-		/* Too long for the kernel: watch the directory we hold open. The
-		 * magic link must be followed, but it names exactly that inode. */
-		char proc[64];
-		snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-		wd = pm_sys.inotify_add_watch(w->ifd, proc, PM_WATCH_MASK & ~(uint32_t)IN_DONT_FOLLOW);
+	if (wd < 0 && e == ENOENT) {
+		wd = pm_sys.inotify_add_watch(w->ifd, path.s, PM_WATCH_MASK);
 		e = errno;
 	}
 	if (wd < 0) {
@@ -360,4 +366,57 @@ int pm_resync(pymon_watcher *w, struct pm_node *top, pymon_error *err)
 	free(l.buf);
 	free(q.items);
 	return ret;
+}
+
+void pm_defer_resync(pymon_watcher *w, int wd)
+{
+	for (size_t i = 0; i < w->nresync; i++)
+		if (w->resync[i] == wd)
+			return;
+	if (w->nresync == w->capresync) {
+		size_t cap = w->capresync ? w->capresync * 2 : 8;
+		int *v = realloc(w->resync, cap * sizeof *v);
+		if (!v)
+			return;
+		w->resync = v;
+		w->capresync = cap;
+	}
+	w->resync[w->nresync++] = wd;
+}
+
+/* Resyncs what scans left behind, by watch descriptor (it survives the
+ * renames that made them fail). A few rounds: a resync can defer more. */
+void pm_run_deferred_resyncs(pymon_watcher *w)
+{
+	for (int round = 0; round < 3 && w->nresync; round++) {
+		size_t n = w->nresync;
+		int *wds = malloc(n * sizeof *wds);
+		if (!wds)
+			return;
+		memcpy(wds, w->resync, n * sizeof *wds);
+		w->nresync = 0;
+		for (size_t i = 0; i < n; i++) {
+			/* One node of the wd at a time (resync may change the
+			 * chain); each observer's node is done once. */
+			struct pm_node *done[16];
+			size_t ndone = 0;
+			for (;;) {
+				struct pm_node *node = pm_wd_first(w, wds[i]);
+				for (size_t k = 0; node && k < ndone; k++)
+					if (done[k] == node) {
+						node = pm_wd_next(node, wds[i]);
+						k = (size_t)-1; /* restart the check */
+					}
+				if (!node || ndone == 16)
+					break;
+				done[ndone++] = node;
+				pymon_error err = {0};
+				if (pm_resync(w, node, &err) < 0 && err.code == -ENOSPC && !w->limit_warned) {
+					pm_warn(w, "%s", err.message);
+					w->limit_warned = true;
+				}
+			}
+		}
+		free(wds);
+	}
 }

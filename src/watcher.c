@@ -102,6 +102,7 @@ PM_API void pymon_watcher_free(pymon_watcher *w)
 	for (size_t i = 0; i < w->nmoves; i++)
 		free(w->moves[i].name);
 	free(w->moves);
+	free(w->resync);
 	if (w->tfd >= 0)
 		close(w->tfd);
 	if (w->ifd >= 0)

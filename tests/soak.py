@@ -17,7 +17,7 @@ file, and separated by quiet periods. Checks, one line each:
             started after the burst's last write and saw the marker in
             PYMON_CHANGED_PATHS (or was told the list was truncated)
   rss       py-mon's VmRSS after the warm-up stays within 25% of the
-            warm-up's peak
+            warm-up's peak (skipped for an AddressSanitizer build)
   fds       py-mon's descriptor count after the warm-up does not change
   zombies   no zombie child, and only the current run as a child, at
             every quiet period
@@ -253,8 +253,8 @@ class Churn:
         self.count("rmtree", rel)
 
     def storm(self, n):
-        """A directory of n files made as fast as possible (a checkout, an
-        unpacked archive), then a write to each of a few."""
+        """A new directory of n files made as fast as possible (a
+        checkout, an unpacked archive)."""
         rel = os.path.join(self.some_dir(), self.name("storm"))
         os.mkdir(self.p(rel))
         for i in range(n):
@@ -325,7 +325,8 @@ class Log:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=600, help="how long to churn (default 600)")
-    ap.add_argument("--seed", type=int, default=None, help="random seed (default: from the clock)")
+    ap.add_argument("--seed", type=int, default=None, help="random seed (default: from the clock); "
+                    "burst lengths are timed, so a seed does not replay a run exactly")
     ap.add_argument("--pymon", default=os.path.join(BUILD, "py-mon"), help="the py-mon to test")
     ap.add_argument("--deadline", type=float, default=float(os.environ.get("PYMON_TEST_TIMEOUT", "10")),
                     help="seconds a run may take to follow a burst (default 10)")
@@ -334,6 +335,13 @@ def main():
     ap.add_argument("--pymon-verbose", action="store_true",
                     help="run py-mon with -v (every changed path on its stderr, kept with --keep)")
     args = ap.parse_args()
+    # Under AddressSanitizer RSS grows by design (freed memory sits in a
+    # quarantine, up to 256 MB): the RSS check says nothing there.
+    try:
+        with open(args.pymon, "rb") as f:
+            asan = b"__asan_init" in f.read()
+    except OSError:
+        asan = False
     seed = args.seed if args.seed is not None else int(time.time())
     rng = random.Random(seed)
 
@@ -401,12 +409,12 @@ def main():
                     time.sleep(rng.uniform(0.05, 0.15))
                 elif r < 0.05:
                     time.sleep(rng.uniform(0, 0.01))
+            nseen = len(log.read())
             marker = churn.marker(bursts)
             t_last = time.time()
             # The quiet period: a run must follow, having seen the marker.
             deadline = time.monotonic() + args.deadline
             seen = None
-            nseen = len(log.read())
             while seen is None and time.monotonic() < deadline and pm.poll() is None:
                 for e in log.read()[nseen:]:
                     if e["t"] > t_last and (marker in e["changed"].split("\n") or e["truncated"] == "1"):
@@ -516,7 +524,9 @@ def main():
     passed = failed = 0
     for name in ("runs", "rss", "fds", "zombies", "alive", "shutdown"):
         problems = fails[name]
-        if problems:
+        if name == "rss" and asan:
+            print("skip rss       an AddressSanitizer build: its quarantine grows RSS by design")
+        elif problems:
             failed += 1
             print("FAIL %-9s %d problem(s): %s" % (name, len(problems), "; ".join(problems[:5])))
         else:

@@ -442,12 +442,14 @@ class Trees(Scenario):
             return want <= got
         try:
             wait_for(seen, timeout=3, what="every write")
+            return
         except AssertionError:
-            got = set()
-            for r in self.runs()[n:]:
-                got.update((r["changed"] or "").split("\n"))
-            self.fail("writes in %d of %d subdirectories were never reported (not watched): %s" % (
-                len(want - got), len(want), sorted(want - got)[:10]))
+            pass
+        got = set()
+        for r in self.runs()[n:]:
+            got.update((r["changed"] or "").split("\n"))
+        self.fail("writes in %d of %d subdirectories were never reported (not watched): %s" % (
+            len(want - got), len(want), sorted(want - got)[:10]))
 
     def test_symlink_loop_in_the_tree(self):
         os.makedirs(self.path("w", "a", "b"))
@@ -703,12 +705,14 @@ class Processes(Scenario):
         gone = lambda: not alive(pymon) and not alive(child)
         try:
             wait_for(gone, timeout=5, what="py-mon and its command to end after the hangup")
+            return
         except AssertionError:
-            left = [p for p in (pymon, child) if alive(p)]
-            for p in left:
-                os.kill(p, signal.SIGKILL)
-            self.fail("still running 5 s after the terminal hung up: %s" % ", ".join(
-                "py-mon" if p == pymon else "the command" for p in left))
+            pass
+        left = [p for p in (pymon, child) if alive(p)]
+        for p in left:
+            os.kill(p, signal.SIGKILL)
+        self.fail("still running 5 s after the terminal hung up: %s" % ", ".join(
+            "py-mon" if p == pymon else "the command" for p in left))
 
 
 # ---------------------------------------------------------------------------

@@ -116,14 +116,15 @@ TEST(seam_enospc_names_max_user_watches_and_path)
 	pymon_watcher_free(w);
 }
 
-static int eacces_add(int fd, const char *path, uint32_t mask)
+/* The directory cannot be opened (as a race with chmod would do). */
+static int eacces_open(int dirfd, const char *path, int flags, int mode)
 {
 	const char *s = strrchr(path, '/');
 	if (s && strcmp(s, "/secret") == 0) {
 		errno = EACCES;
 		return -1;
 	}
-	return pm_sys_real.inotify_add_watch(fd, path, mask);
+	return pm_sys_real.openat(dirfd, path, flags, mode);
 }
 
 static int warnings;
@@ -144,7 +145,7 @@ TEST(seam_eacces_on_subdir_warns_once_and_goes_on)
 	pymon_error err = {0};
 	pymon_watcher *w = make(&s, 0, &err);
 	pymon_watcher_on_warning(w, on_warn, NULL);
-	pm_sys.inotify_add_watch = eacces_add;
+	pm_sys.openat = eacces_open;
 	CHECK_INT(pymon_watcher_start(w, &err), 0);
 	CHECK_INT(warnings, 1);
 	CHECK_CONTAINS(warning, "secret");
