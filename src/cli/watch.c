@@ -185,7 +185,8 @@ int cli_watch_run(const struct cli_options *opt, struct cli_output *out)
 		goto done;
 	}
 	if (out->verbosity >= 0)
-		fprintf(stderr, "[py-mon] watching %zu directories\n", pymon_watcher_watch_count(st.w));
+		fprintf(stderr, "[py-mon] watching %zu director%s\n", pymon_watcher_watch_count(st.w),
+		        pymon_watcher_watch_count(st.w) == 1 ? "y" : "ies");
 	status = pymon_observe(st.w, &err);
 	if (status < 0) {
 		cli_output_error(err.message);
