@@ -372,7 +372,8 @@ class Supervision(TempDirTest):
         self.assertFalse(alive(pid2), "py-mon exited and left a process of its command running")
 
     def test_huge_batch_still_starts_and_says_it_was_cut(self):
-        p = self.pymon("-p", cmd="%s %s argv" % (sys.executable, CHILD))
+        # A long delay keeps all 3,000 files in one batch on a slow machine.
+        p = self.pymon("-p", "-d", "1500ms", cmd="%s %s argv" % (sys.executable, CHILD))
         d = self.path("src", "many")
         os.makedirs(d)
         time.sleep(0.2)
