@@ -276,6 +276,7 @@ def make_tree(root, ndirs, files_per_dir=FILES_PER_DIR):
             dirs += 1
             for k in range(files_per_dir):
                 os.close(os.open(f"{e}/f{k:02d}.py", os.O_CREAT | os.O_WRONLY, 0o644))
+    os.sync()  # no writeback of the new tree competing with the first measurements
     return dict(path=root, dirs=dirs, files=top * per * files_per_dir)
 
 
@@ -690,18 +691,25 @@ def fig_growth(work, tools, base):
             timeout = C["big_timeout"] if big else C["growth_timeout"]
             idle = C["idle_s"] if size == 10000 else 0
             floor_scan_series(tree, 1)  # warm the dentry cache the same for all
-            res["floor_scan"] = floor_scan_series(tree, core_reps)
             # py-mon and the floor loop take turns, so that drift on a busy
             # machine does not favour one of them.
             core = [t for t in tools if not t.peer and t.fast and not t.missing]
-            say(f"growth {size}: {', '.join(t.name for t in core)} interleaved, {core_reps} reps each")
+            say(f"growth {size}: floor_scan, {', '.join(t.name for t in core)} interleaved, {core_reps} reps each")
             parts = defaultdict(list)
             for rep in range(core_reps):
+                parts["floor_scan"].append(floor_scan_series(tree, 1))
                 for t in core:
                     parts[t.name].append(ready_series(work, t, tree, 1, timeout,
                                                       idle if rep == core_reps - 1 else 0, tag=f"ready{size}"))
             for t in core:
                 res["tools"][t.name] = merge_series(parts[t.name])
+            fs = parts["floor_scan"]
+            res["floor_scan"] = dict(
+                summary=summ([x for p in fs for x in p["raw_ns"]], 1e-9),
+                process_wall=summ([p["process_wall"]["median"] for p in fs]),
+                peak=summ([x for p in fs for x in p["peak_kb"]], 1 / 1024),
+                dirs=fs[0]["dirs"], watches=fs[0]["watches"],
+                raw_ns=[x for p in fs for x in p["raw_ns"]], peak_kb=[x for p in fs for x in p["peak_kb"]])
             for t in tools:
                 if t.missing or not t.fast or not t.peer:
                     continue
@@ -803,74 +811,92 @@ def fig_burst(work, tools, base):
 FLOOD_MASK = "create,delete,modify,close_write,attrib,moved_from,moved_to,delete_self,move_self"
 
 
+FLOOD_RATE = 10000  # files per second in the paced repetitions
+
+
+def flood_one(work, base, name, argv, n, rate, tag):
+    """n creates in a watched directory, paced at `rate` files/s (None: as
+    fast as the harness can). The watcher writes to a file."""
+    d = os.path.join(base, f"flood-{name}-{tag}")
+    sub = os.path.join(d, "sub")
+    os.makedirs(sub)
+    outp = d + ".out"
+    log = open(os.path.join(OUT, "logs", f"flood-{name}.log"), "ab")
+    with open(outp, "wb") as fo:
+        p = start(argv(d), log, stdout=fo, cwd=work)
+    try:
+        # ready: a probe shows up in the output
+        end, k = time.monotonic() + 30, 0
+        while os.path.getsize(outp) == 0 and time.monotonic() < end and p.poll() is None:
+            write_file(os.path.join(d, f"probe{k}"))
+            k += 1
+            time.sleep(0.02)
+        if os.path.getsize(outp) == 0:
+            return fail(f"not ready: {log_tail(log.name)}")
+        time.sleep(0.3)
+        base_lines = sum(1 for _ in open(outp, "rb"))
+        c0 = cpu_ns_of(p.pid)
+        t0 = time.monotonic()
+        for i in range(n):
+            os.close(os.open(f"{sub}/f{i:06d}", os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o644))
+            if rate and i % 50 == 49:
+                ahead = t0 + (i + 1) / rate - time.monotonic()
+                if ahead > 0:
+                    time.sleep(ahead)
+        t_end = time.monotonic()
+        last_c, last_s, t_last = c0, -1, t_end
+        cap = t_end + 120
+        while time.monotonic() < cap:
+            time.sleep(0.02)
+            c = cpu_ns_of(p.pid)
+            if c is None:
+                break
+            sz = os.path.getsize(outp)
+            now = time.monotonic()
+            if c != last_c or sz != last_s:
+                last_c, last_s, t_last = c, sz, now
+            elif now - t_last > 0.5:
+                break
+        with open(outp, "rb") as f:
+            lines = f.read().splitlines()[base_lines:]
+        over = sum(1 for l in lines if b"OVERFLOW" in l or b'"rescan"' in l)
+        return dict(cpu_ns=last_c - c0, cpu_us_per_event=(last_c - c0) / n / 1e3, create_s=t_end - t0,
+                    files_per_s=n / (t_end - t0), drain_s=max(0.0, t_last - t_end), lines=len(lines),
+                    overflow_lines=over, died=p.poll() is not None)
+    finally:
+        stop(p)
+        log.close()
+        rm_tree(d)
+        os.unlink(outp)
+
+
 def fig_flood(work, base):
+    """CPU per event at a fixed pace both can follow (the figure compared),
+    repetitions alternating between the watchers; then one repetition each
+    as fast as the harness can create files, for the drain time."""
     n = C["flood_n"]
     watchers = {"py-mon": lambda d: [PYMON, "watch", "--no-config", "--json", d]}
     if shutil.which("inotifywait", path=ENV["PATH"]):
         # The same event mask py-mon's watches use, so the kernel queues the same events.
         watchers["inotifywait"] = lambda d: ["inotifywait", "-m", "-r", "-q", "-e", FLOOD_MASK, d]
+    paced, fast = defaultdict(list), {}
+    for rep in range(C["flood_reps"]):
+        for name, argv in watchers.items():
+            say(f"flood: {name}, {n} creates at {FLOOD_RATE}/s, rep {rep + 1}")
+            paced[name].append(flood_one(work, base, name, argv, n, FLOOD_RATE, f"p{rep}"))
+    for name, argv in watchers.items():
+        say(f"flood: {name}, {n} creates as fast as possible")
+        fast[name] = flood_one(work, base, name, argv, n, None, "max")
     out = {}
-    allreps = defaultdict(list)
-    for rep, name in [(r, w) for r in range(C["flood_reps"]) for w in watchers]:  # alternating
-        argv, reps = watchers[name], allreps[name]
-        say(f"flood: {name} rep {rep + 1}, {n} creates")
-        d = os.path.join(base, f"flood-{name}-{rep}")
-        sub = os.path.join(d, "sub")
-        os.makedirs(sub)
-        outp = d + ".out"
-        log = open(os.path.join(OUT, "logs", f"flood-{name}.log"), "ab")
-        with open(outp, "wb") as fo:
-            p = start(argv(d), log, stdout=fo, cwd=work)
-        try:
-            # ready: a probe shows up in the output
-            end, k = time.monotonic() + 30, 0
-            while os.path.getsize(outp) == 0 and time.monotonic() < end and p.poll() is None:
-                write_file(os.path.join(d, f"probe{k}"))
-                k += 1
-                time.sleep(0.02)
-            if os.path.getsize(outp) == 0:
-                reps.append(fail(f"not ready: {log_tail(log.name)}"))
-                continue
-            time.sleep(0.3)
-            base_lines = sum(1 for _ in open(outp, "rb"))
-            c0 = cpu_ns_of(p.pid)
-            t0 = time.monotonic()
-            for i in range(n):
-                os.close(os.open(f"{sub}/f{i:06d}", os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o644))
-            t_end = time.monotonic()
-            last_c, last_s, t_last = c0, -1, t_end
-            cap = t_end + 120
-            while time.monotonic() < cap:
-                time.sleep(0.02)
-                c = cpu_ns_of(p.pid)
-                if c is None:
-                    break
-                sz = os.path.getsize(outp)
-                now = time.monotonic()
-                if c != last_c or sz != last_s:
-                    last_c, last_s, t_last = c, sz, now
-                elif now - t_last > 0.5:
-                    break
-            with open(outp, "rb") as f:
-                lines = f.read().splitlines()[base_lines:]
-            over = sum(1 for l in lines if b"OVERFLOW" in l or b'"rescan"' in l)
-            reps.append(dict(cpu_ns=last_c - c0, cpu_us_per_event=(last_c - c0) / n / 1e3,
-                             create_s=t_end - t0, drain_s=max(0.0, t_last - t_end), lines=len(lines),
-                             overflow_lines=over, died=p.poll() is not None))
-        finally:
-            stop(p)
-            log.close()
-            rm_tree(d)
-            os.unlink(outp)
-    for name, reps in allreps.items():
-        ok = [r for r in reps if "failed" not in r]
-        out[name] = dict(reps=reps,
+    for name in watchers:
+        ok = [r for r in paced[name] if "failed" not in r]
+        out[name] = dict(paced=paced[name], max_rate=fast[name], rate=FLOOD_RATE,
                          cpu_us_per_event=summ([r["cpu_us_per_event"] for r in ok]),
-                         drain_s=summ([r["drain_s"] for r in ok]),
+                         files_per_s=summ([r["files_per_s"] for r in ok]),
                          lines=summ([r["lines"] for r in ok]),
                          overflow_lines=summ([r["overflow_lines"] for r in ok]))
         if not ok:
-            out[name]["failed"] = reps[0]["failed"] if reps else "no repetition"
+            out[name]["failed"] = paced[name][0]["failed"] if paced[name] else "no repetition"
     return out
 
 
@@ -1096,7 +1122,7 @@ def table(R, tools):
                 cells.append(cell)
             else:
                 any_ = True
-                cells.append(f"{smed(r):.3f} | {smed(r, 'peak'):.1f}")
+                cells.append(f"{smed(r):.3f} | {smed(r, 'peak'):.1f}" + (" +" if r.get("died") else ""))
         if any_:
             get = lambda x, n=n: smed(x["tools"].get(n)) if x["tools"].get(n) and "failed" not in x["tools"][n] else None
             w(f"   {n:22} " + " ".join(f"{c:>24}" for c in cells) + f" {slope(get):>14}")
@@ -1105,7 +1131,8 @@ def table(R, tools):
             r = g[s]["tools"].get(n)
             if r and "failed" in r:
                 w(f"   ({n} at {s}: {r['failed']})")
-    w("   us/dir ready: slope of ready time between consecutive sizes, microseconds per directory")
+    w("   us/dir ready: slope of ready time between consecutive sizes, microseconds per directory;"
+      " +: died after it was ready")
     w("")
 
     if g10:
@@ -1139,15 +1166,19 @@ def table(R, tools):
         w("")
 
     fl = R["flood"]
-    w(f"6. Flood: {C['flood_n']} creates in one watched directory ({C['flood_reps']} rep{'s' if C['flood_reps'] > 1 else ''}); watcher output to a file")
-    w(f"   {'':22} {'CPU us/event':>22} {'drain s':>20} {'lines':>10} {'overflow':>9}")
+    w(f"6. Flood: {C['flood_n']} creates in one watched directory; watcher output to a file")
+    w(f"   paced at {FLOOD_RATE} files/s ({C['flood_reps']} rep{'s' if C['flood_reps'] > 1 else ''}, alternating) | as fast as the harness can (1 rep)")
+    w(f"   {'':22} {'CPU us/event paced':>22} {'lines':>8} | {'files/s':>8} {'CPU us/ev':>9} {'drain s':>8} {'overflow':>8}")
     for n, r in fl.items():
         if "failed" in r:
             w(f"   {n:22} failed: {r['failed']}")
-        else:
-            w(f"   {n:22} {fmt(r['cpu_us_per_event'], 2):>22} {fmt(r['drain_s'], 2):>20} {smed(r, 'lines'):>10.0f} {smed(r, 'overflow_lines'):>9.0f}")
+            continue
+        m = r["max_rate"]
+        mx = (f"{m['files_per_s']:>8.0f} {m['cpu_us_per_event']:>9.2f} {m['drain_s']:>8.2f} {m['overflow_lines']:>8}"
+              if "failed" not in m else f"failed: {m['failed']}")
+        w(f"   {n:22} {fmt(r['cpu_us_per_event'], 2):>22} {smed(r, 'lines'):>8.0f} | {mx}")
     if "py-mon" in fl and "inotifywait" in fl:
-        w(f"   py-mon/inotifywait CPU per event: {ratio(smed(fl['py-mon'], 'cpu_us_per_event'), smed(fl['inotifywait'], 'cpu_us_per_event'))}")
+        w(f"   py-mon/inotifywait CPU per event (paced): {ratio(smed(fl['py-mon'], 'cpu_us_per_event'), smed(fl['inotifywait'], 'cpu_us_per_event'))}")
     b = R["burst"]
     w(f"   Burst: {C['burst_n']} files written at once, default settings: runs of the command (until {C['burst_quiet']} s quiet, cut at {C['burst_cap']} s)")
     for n in names:
@@ -1233,7 +1264,7 @@ def targets(R, tools):
     fl = R["flood"]
     a, b = smed(fl.get("py-mon", {}), "cpu_us_per_event"), smed(fl.get("inotifywait", {}), "cpu_us_per_event")
     if a is not None and b is not None:
-        T.append((a <= b, f"flood CPU per event {a:.2f} us <= inotifywait's {b:.2f} us"))
+        T.append((a <= b, f"flood CPU per event {a:.2f} us <= inotifywait's {b:.2f} us (paced, {FLOOD_RATE} files/s)"))
     br = R["burst"].get("py-mon")
     if br and "failed" not in br:
         T.append((br["runs"] == 1, f"a {C['burst_n']}-file burst is one run ({br['runs']})"))
