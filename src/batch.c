@@ -128,7 +128,7 @@ void pm_batch_free(struct pm_batch *b)
 }
 
 /* True when the observer reports `name` in `dir` at all (kinds aside). */
-static bool visible(struct pm_node *dir, const char *name, bool is_dir)
+bool pm_visible(struct pm_node *dir, const char *name, bool is_dir)
 {
 	struct pm_root *root = dir->root;
 	struct pymon_observer *o = root->obs;
@@ -141,16 +141,11 @@ static bool visible(struct pm_node *dir, const char *name, bool is_dir)
 	return !pm_ignored(dir, name, is_dir, NULL, 0);
 }
 
-bool pm_visible(struct pm_node *dir, const char *name, bool is_dir)
-{
-	return visible(dir, name, is_dir);
-}
-
 void pm_observer_event(struct pm_node *dir, const char *name, unsigned kind, bool is_dir,
                        const char *from_display)
 {
 	struct pymon_observer *o = dir->root->obs;
-	if (kind != PYMON_RESCAN && (!(o->kinds & kind) || !visible(dir, name, is_dir)))
+	if (kind != PYMON_RESCAN && (!(o->kinds & kind) || !pm_visible(dir, name, is_dir)))
 		return;
 	/* With an extension filter a new directory is not news (its matching
 	 * files are reported by the scan), but one that goes or moves takes

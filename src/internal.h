@@ -47,7 +47,6 @@ struct pm_node {
 	dev_t dev;
 	ino_t ino;
 	int wd;                                   /* -1 until watched */
-	unsigned scanned : 1;
 	char *name;                               /* component name; "" for a root's node */
 };
 
@@ -139,15 +138,13 @@ struct pymon_watcher {
 	void *warn_data;
 	bool started, stopped, limit_warned;
 	int status;
-	int dispatching;
 	uint64_t armed_ns;
-	pymon_error runtime_err; /* a fatal error found inside the loop */
 	/* Supervision: SIGCHLD (and with pymon_watcher_handle_signals INT,
 	 * TERM, HUP, USR1) read through one signalfd. */
 	int sfd;
 	struct pm_source sig_src;
 	sigset_t sigs, old_mask;
-	bool supervising, subreaper;
+	bool supervising;
 	int exit_signal; /* shutting down because of this signal */
 	struct pm_fdwatch *fdwatches, *dead_fdwatches;
 };
@@ -190,8 +187,9 @@ int pm_node_realpath(const struct pm_node *n, const char *child, struct pm_buf *
 /* Display path of node/child as events report it. */
 int pm_node_display(const struct pm_node *n, const char *child, struct pm_buf *b);
 /* The node's directory opened (O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC), also
- * when its path is longer than PATH_MAX; -1 with errno set. */
-int pm_node_open(const struct pm_node *n);
+ * when its path is longer than PATH_MAX; -1 with errno set. `path` is its
+ * real path when the caller has built it already, else NULL. */
+int pm_node_open(const struct pm_node *n, const char *path);
 int pm_wd_insert(pymon_watcher *w, struct pm_node *n);
 struct pm_node *pm_wd_first(pymon_watcher *w, int wd);
 struct pm_node *pm_wd_next(struct pm_node *n, int wd);

@@ -128,20 +128,13 @@ static int run_once(pymon_watcher *w, int timeout_ms, pymon_error *err)
 		else
 			return pm_err(err, -errno, "epoll_wait: %s", strerror(errno));
 	}
-	w->dispatching++;
 	for (int i = 0; i < n && !w->stopped; i++) {
 		struct pm_source *src = evs[i].data.ptr;
 		src->ready(w, src, evs[i].events);
 	}
 	if (!w->stopped)
 		pm_fire_due(w);
-	w->dispatching--;
 	pm_fdwatch_reap(w);
-	if (w->runtime_err.code) {
-		if (err)
-			*err = w->runtime_err;
-		return w->runtime_err.code;
-	}
 	pm_schedule(w);
 	return w->stopped ? 1 : 0;
 }

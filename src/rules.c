@@ -198,7 +198,7 @@ void pm_rules_load(pymon_watcher *w, struct pm_node *n, int dirfd)
 {
 	int own = -1;
 	if (dirfd < 0) {
-		own = dirfd = pm_node_open(n);
+		own = dirfd = pm_node_open(n, NULL);
 		if (dirfd < 0)
 			return;
 	}

@@ -641,7 +641,7 @@ int pm_supervise(pymon_watcher *w, pymon_error *err)
 		return r;
 	w->supervising = true;
 	/* Orphans of the command's tree come to us, not to init. */
-	w->subreaper = prctl(PR_SET_CHILD_SUBREAPER, 1) == 0;
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	return 0;
 }
 

@@ -115,7 +115,7 @@ static int watch_node(pymon_watcher *w, struct pm_node *n, pymon_error *err)
 	struct pm_buf path = {0};
 	if (pm_node_realpath(n, NULL, &path) < 0)
 		return pm_err(err, -ENOMEM, "out of memory");
-	int fd = pm_node_open(n);
+	int fd = pm_node_open(n, path.s);
 	int e = errno;
 	if (fd < 0) {
 		if (e == EMFILE || e == ENFILE) {
@@ -228,7 +228,6 @@ static int scan_queue(pymon_watcher *w, struct queue *q, bool report, pymon_erro
 				pm_node_drop(w, n, -1);
 			continue;
 		}
-		n->scanned = 1;
 		if (n->root->file) { /* a file root's directory: no recursion */
 			close(fd);
 			continue;
@@ -312,7 +311,7 @@ int pm_resync(pymon_watcher *w, struct pm_node *top, pymon_error *err)
 		q.len--;
 		if (n->root->file)
 			continue;
-		int fd = pm_node_open(n);
+		int fd = pm_node_open(n, NULL);
 		struct stat st;
 		if (fd < 0 || fstat(fd, &st) < 0 || st.st_ino != n->ino || st.st_dev != n->dev) {
 			if (fd >= 0)

@@ -150,12 +150,12 @@ int pm_node_display(const struct pm_node *n, const char *child, struct pm_buf *b
  * (ENAMETOOLONG) are opened a component at a time from the nearest
  * ancestor that can be opened, never following symlinks.
  */
-int pm_node_open(const struct pm_node *n)
+int pm_node_open(const struct pm_node *n, const char *known)
 {
 	struct pm_buf path = {0};
 	int fd = -1, e = ENOMEM;
-	if (pm_node_realpath(n, NULL, &path) == 0) {
-		fd = pm_sys.openat(AT_FDCWD, path.s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+	if (known || pm_node_realpath(n, NULL, &path) == 0) {
+		fd = pm_sys.openat(AT_FDCWD, known ? known : path.s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
 		e = errno;
 	}
 	pm_buf_free(&path);
@@ -163,7 +163,7 @@ int pm_node_open(const struct pm_node *n)
 		errno = e;
 		return fd;
 	}
-	int up = pm_node_open(n->parent);
+	int up = pm_node_open(n->parent, NULL);
 	if (up < 0)
 		return -1;
 	fd = pm_sys.openat(up, n->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
