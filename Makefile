@@ -30,7 +30,7 @@ ifneq ($(V),1)
 Q = @
 endif
 
-LIB_SRCS := $(wildcard src/*.c)
+LIB_SRCS := $(wildcard src/base/*.c src/core/*.c src/filter/*.c src/act/*.c)
 CLI_SRCS := $(wildcard src/cli/*.c)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 TOOL_SRCS := $(wildcard tests/tools/*.c)

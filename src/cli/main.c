@@ -103,10 +103,19 @@ static int configure_action(struct job *j, pymon_error *err)
 	int r;
 	pymon_observer_on_status(j->o, on_status, j);
 	if (opt->each) {
-		pymon_each each = {.argv = opt->argv, .jobs = opt->jobs, .flags = opt->run_flags & PYMON_RUN_ONCE};
+		pymon_each each = {
+			.size = sizeof each,
+			.shell = opt->shell,
+			.argv = opt->argv,
+			.jobs = opt->jobs,
+			.flags = opt->run_flags & PYMON_RUN_ONCE,
+			.stop_signal = opt->stop_signal,
+			.stop_timeout_ms = opt->stop_timeout_ms,
+		};
 		r = pymon_observer_each(j->o, &each, err);
 	} else {
 		pymon_command cmd = {
+			.size = sizeof cmd,
 			.shell = opt->shell,
 			.argv = opt->argv,
 			.stop_signal = opt->stop_signal,
@@ -173,18 +182,16 @@ static int setup(struct app *a, pymon_error *err)
 	pymon_watcher_on_warning(a->w, on_warning, a);
 	for (size_t i = 0; i < a->njobs; i++) {
 		struct job *j = &a->jobs[i];
-		j->o = pymon_observer_new(a->w);
-		if (!j->o) {
-			snprintf(err->message, sizeof err->message, "out of memory");
+		j->o = pymon_observer_new(a->w, err);
+		if (!j->o)
 			return EXIT_RUNTIME;
-		}
 		int r = cli_observer_configure(j->o, j->opt, err);
 		if (r == 0)
 			r = configure_action(j, err);
 		if (r < 0)
 			return r == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
 	}
-	if (pymon_watcher_handle_signals(a->w, err) < 0)
+	if (pymon_watcher_roles(a->w, PYMON_ROLE_SIGNALS | PYMON_ROLE_TERMINAL, err) < 0)
 		return EXIT_RUNTIME;
 	return 0;
 }

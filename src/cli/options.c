@@ -649,57 +649,6 @@ void cli_options_init(struct cli_options *o, int argc, char **argv)
 	}
 }
 
-int cli_split_words(const char *cmd, char ***out)
-{
-	static const char special[] = "\\'\"$`&|;<>(){}[]*?~!#\n";
-	for (const char *p = cmd; *p; p++) {
-		if (p[0] == '{' && p[1] == '}')
-			p++; /* the placeholder itself is fine */
-		else if (strchr(special, *p))
-			return 0;
-	}
-	size_t n = 0;
-	for (const char *p = cmd; *p;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p)
-			break;
-		n++;
-		while (*p && *p != ' ' && *p != '\t')
-			p++;
-	}
-	if (!n)
-		return 0;
-	char **words = calloc(n + 1, sizeof *words);
-	if (!words)
-		return -ENOMEM;
-	size_t k = 0;
-	for (const char *p = cmd; *p;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p)
-			break;
-		const char *st = p;
-		while (*p && *p != ' ' && *p != '\t')
-			p++;
-		if (!(words[k++] = strndup(st, (size_t)(p - st)))) {
-			cli_words_free(words);
-			return -ENOMEM;
-		}
-	}
-	*out = words;
-	return 1;
-}
-
-void cli_words_free(char **words)
-{
-	if (!words)
-		return;
-	for (char **w = words; *w; w++)
-		free(*w);
-	free(words);
-}
-
 int cli_options_set_command(struct cli_options *o, const char *shell, char **argv, int each,
                             const char *origin)
 {
@@ -726,19 +675,6 @@ int cli_options_finish(struct cli_options *o, char *msg, size_t len)
 		return 0;
 	if (!o->watch_mode && !o->shell && !o->argv && !o->has_rules)
 		return fail(msg, len, "missing command (e.g. py-mon \"python3 app.py\")");
-	if (o->each && o->shell) {
-		/* {} must never reach a shell: a one-string command is split
-		 * into words, and only when it has no shell syntax. */
-		char **words = NULL;
-		int r = cli_split_words(o->shell, &words);
-		if (r <= 0)
-			return r == 0 ? fail(msg, len, "--each runs the command without a shell: give it as words "
-			                               "after -- (e.g. py-mon --each -- black {})")
-			              : out_of_memory(msg, len);
-		o->owned_words = words;
-		o->argv = words;
-		o->shell = NULL;
-	}
 	if (o->jobs && !o->each)
 		return fail(msg, len, "--jobs needs --each");
 	if (o->each && !o->origin[OPT_ON][0])
@@ -772,8 +708,6 @@ int cli_options_set(struct cli_options *o, const char *key, const char *val, con
 
 void cli_options_free(struct cli_options *o)
 {
-	cli_words_free(o->owned_words);
-	o->owned_words = NULL;
 	free(o->watch);
 	free(o->ignore);
 	free(o->ext);

@@ -98,7 +98,6 @@ struct cli_options {
 	int has_rules; /* a config file defines [[tool.py-mon.rule]] jobs */
 
 	/* Owned memory, released by cli_options_free(). */
-	char **owned_words;
 	char **owned_argv;
 	char *owned_python;
 };
@@ -132,10 +131,6 @@ int cli_options_known(const char *key);
 int cli_options_set_command(struct cli_options *o, const char *shell, char **argv, int each,
                             const char *origin);
 
-/* Splits a command line into words when it has no shell syntax: 1 and
- * *out set (free with cli_words_free), 0 when it needs a shell, -ENOMEM. */
-int cli_split_words(const char *cmd, char ***out);
-void cli_words_free(char **words);
 
 void cli_options_free(struct cli_options *o);
 

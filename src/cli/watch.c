@@ -168,8 +168,8 @@ int cli_watch_run(const struct cli_options *opt, struct cli_output *out)
 		return 1;
 	}
 	pymon_watcher_on_warning(st.w, on_warning, out);
-	pymon_observer *o = pymon_observer_new(st.w);
-	if (!o || cli_observer_configure(o, opt, &err) < 0) {
+	pymon_observer *o = pymon_observer_new(st.w, &err);
+	if (!o || cli_observer_configure(o, opt, &err) < 0 || pymon_observer_callback(o, on_batch, &st, &err) < 0) {
 		if (o && err.code != -ENOMEM) {
 			cli_output_usage_error(err.message);
 			status = 2;
@@ -178,8 +178,7 @@ int cli_watch_run(const struct cli_options *opt, struct cli_output *out)
 		}
 		goto done;
 	}
-	pymon_observer_callback(o, on_batch, &st);
-	if (pymon_watcher_handle_signals(st.w, &err) < 0 || (opt->has_timeout && arm_timeout(&st, &err) < 0) ||
+	if (pymon_watcher_roles(st.w, PYMON_ROLE_SIGNALS, &err) < 0 || (opt->has_timeout && arm_timeout(&st, &err) < 0) ||
 	    pymon_watcher_start(st.w, &err) < 0) {
 		cli_output_error(err.message);
 		goto done;

@@ -10,7 +10,7 @@ import signal
 import tempfile
 import time
 
-from support import EVENTDUMP, TIMEOUT, EventDump, Proc, TempDirTest, wait_for, write
+from support import EVENTDUMP, TIMEOUT, EventDump, Proc, TempDirTest, proc_state, wait_for, write
 
 
 class _Registered(Proc):
@@ -923,10 +923,6 @@ class TestGitLock(EngineTest):
 
 # ---- 11. kernel queue overflow -----------------------------------------
 
-def _proc_state(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        return f.read().rsplit(")", 1)[1].split()[0]
-
 
 class TestOverflow(EngineTest):
     def test_queue_overflow_rescans(self):
@@ -940,7 +936,7 @@ class TestOverflow(EngineTest):
         pid = ed.p.pid
         os.kill(pid, signal.SIGSTOP)
         try:
-            wait_for(lambda: _proc_state(pid) in ("T", "t"), what="eventdump stopped")
+            wait_for(lambda: proc_state(pid) in ("T", "t"), what="eventdump stopped")
             flood = self.path("flood")
             for i in range(maxq + 2000):
                 touch_new(os.path.join(flood, "f%06d" % i))

@@ -1,11 +1,12 @@
 /* Small helpers: error messages, warnings, strings, time, path buffers. */
-#include "internal.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <stdarg.h>
 
 int pm_err(pymon_error *err, int code, const char *fmt, ...)
 {
@@ -17,19 +18,6 @@ int pm_err(pymon_error *err, int code, const char *fmt, ...)
 		err->code = code;
 	}
 	return code;
-}
-
-void pm_warn(pymon_watcher *w, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (w && w->warn)
-		w->warn(msg, w->warn_data);
-	else
-		fprintf(stderr, "py-mon: warning: %s\n", msg);
 }
 
 char *pm_strndup(const char *s, size_t n)
@@ -129,4 +117,27 @@ char *pm_path_join(const char *a, const char *b)
 		p[o++] = '/';
 	memcpy(p + o, b, lb + 1);
 	return p;
+}
+
+void pm_argv_free(char **argv)
+{
+	if (!argv)
+		return;
+	for (char **a = argv; *a; a++)
+		free(*a);
+	free(argv);
+}
+
+char **pm_argv_dup(char *const *argv)
+{
+	size_t n = 0;
+	while (argv[n])
+		n++;
+	char **v = calloc(n + 1, sizeof *v);
+	for (size_t i = 0; v && i < n; i++)
+		if (!(v[i] = pm_strdup(argv[i]))) {
+			pm_argv_free(v);
+			return NULL;
+		}
+	return v;
 }

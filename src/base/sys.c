@@ -1,5 +1,5 @@
 /* Default entries of the syscall seam: straight to the kernel. */
-#include "sys.h"
+#include "base/sys.h"
 
 #include <fcntl.h>
 #include <sys/inotify.h>

@@ -11,7 +11,7 @@
  * components; only the most recent one needs remembering, for the same
  * reason one level up. Worst case O(components * len(str) * len(pat)).
  */
-#include "glob.h"
+#include "filter/glob.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -4,8 +4,11 @@
  * with an explicit queue (no recursion, so depth is no risk). Ignored
  * directories are never watched, symlinks never followed.
  */
-#include "internal.h"
-#include "sys.h"
+#include "core/scan.h"
+#include "core/batch.h"
+#include "core/watcher.h"
+#include "filter/rules.h"
+#include "base/sys.h"
 
 #include <dirent.h>
 #include <errno.h>

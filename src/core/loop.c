@@ -3,8 +3,13 @@
  * whatever else the watcher supervises. Nothing wakes up while idle: the
  * timer is armed only while a batch is pending.
  */
-#include "internal.h"
-#include "sys.h"
+#include "act/action.h"
+#include "base/sys.h"
+#include "core/inotify.h"
+#include "core/loop.h"
+#include "core/scan.h"
+#include "core/watcher.h"
+#include "filter/rules.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -40,21 +45,31 @@ static bool git_locked(const struct pymon_observer *o)
 	return false;
 }
 
+static bool counts_for(const struct pm_action *a, const struct pm_batch_entry *e)
+{
+	return !a->ops->files_only || !e->is_dir || (e->kind != PYMON_CREATE && e->kind != PYMON_MODIFY);
+}
+
 static void fire(struct pymon_observer *o)
 {
 	struct pm_batch *b = &o->batch;
-	pymon_event *events = calloc(b->count ? b->count : 1, sizeof *events);
+	struct pm_action *a = o->action;
+	pymon_event *events = a ? calloc(b->count ? b->count : 1, sizeof *events) : NULL;
 	if (events) {
+		size_t n = 0;
 		for (size_t i = 0; i < b->count; i++) {
-			events[i].kind = b->entries[i].kind;
-			events[i].path = b->entries[i].path;
-			events[i].from = b->entries[i].from;
-			events[i].is_dir = b->entries[i].is_dir;
+			if (!counts_for(a, &b->entries[i]))
+				continue;
+			events[n].kind = b->entries[i].kind;
+			events[n].path = b->entries[i].path;
+			events[n].from = b->entries[i].from;
+			events[n].is_dir = b->entries[i].is_dir;
+			n++;
 		}
-		pymon_batch batch = {.events = events, .count = b->count, .dropped = b->dropped};
+		pymon_batch batch = {.events = events, .count = n, .dropped = b->dropped};
 		o->deadline_ns = 0;
-		if (o->fn)
-			o->fn(o, &batch, o->userdata);
+		if (n || b->dropped)
+			a->ops->batch(a, &batch);
 		free(events);
 	}
 	pm_batch_clear(b);
@@ -162,4 +177,70 @@ PM_API int pymon_observe(pymon_watcher *w, pymon_error *err)
 			return r;
 	}
 	return w->status;
+}
+
+/* ---- descriptors added by the embedder -------------------------------- */
+
+static void fd_ready(pymon_watcher *w, struct pm_source *src, uint32_t events)
+{
+	(void)events;
+	struct pm_fdwatch *f = src->data;
+	if (f->fn)
+		f->fn(w, src->fd, f->userdata);
+}
+
+PM_API int pymon_watcher_add_fd(pymon_watcher *w, int fd, pymon_fd_fn fn, void *userdata, pymon_error *err)
+{
+	struct pm_fdwatch *f = calloc(1, sizeof *f);
+	if (!f)
+		return pm_err(err, -ENOMEM, "out of memory");
+	f->src = (struct pm_source){.fd = fd, .ready = fd_ready, .data = f};
+	f->fn = fn;
+	f->userdata = userdata;
+	int r = pm_loop_add(w, &f->src, EPOLLIN);
+	if (r < 0) {
+		free(f);
+		return pm_err(err, r, "cannot watch descriptor %d: %s", fd, strerror(-r));
+	}
+	f->next = w->fdwatches;
+	w->fdwatches = f;
+	return 0;
+}
+
+PM_API int pymon_watcher_remove_fd(pymon_watcher *w, int fd)
+{
+	for (struct pm_fdwatch **pp = &w->fdwatches; *pp; pp = &(*pp)->next) {
+		if ((*pp)->src.fd == fd) {
+			struct pm_fdwatch *f = *pp;
+			*pp = f->next;
+			pm_loop_del(w, &f->src);
+			/* The loop may still hold this source's event in the
+			 * current round: free it only after the round. */
+			f->fn = NULL;
+			f->next = w->dead_fdwatches;
+			w->dead_fdwatches = f;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+void pm_fdwatch_reap(pymon_watcher *w)
+{
+	while (w->dead_fdwatches) {
+		struct pm_fdwatch *f = w->dead_fdwatches;
+		w->dead_fdwatches = f->next;
+		free(f);
+	}
+}
+
+void pm_fdwatch_free(pymon_watcher *w)
+{
+	for (struct pm_fdwatch *f = w->fdwatches, *next; f; f = next) {
+		next = f->next;
+		pm_loop_del(w, &f->src);
+		free(f);
+	}
+	w->fdwatches = NULL;
+	pm_fdwatch_reap(w);
 }

@@ -59,4 +59,11 @@ extern const char *const pm_default_ignores[]; /* NULL-terminated */
 int pm_ruleset_match(const struct pm_ruleset *rs, const char *path, size_t len, int is_dir,
                      const struct pm_rule **which);
 
+/* The ignore files of one directory (either may be NULL). */
+struct pm_dirrules {
+	struct pm_ruleset *gitignore;
+	struct pm_ruleset *ignore;
+};
+void pm_dirrules_free(struct pm_dirrules *r);
+
 #endif

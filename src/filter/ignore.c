@@ -1,7 +1,7 @@
 /* Ignore rules in gitignore syntax: parsing and matching. */
-#include "ignore.h"
+#include "filter/ignore.h"
 
-#include "glob.h"
+#include "filter/glob.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -17,6 +17,11 @@ const char *const pm_default_ignores[] = {
 	".mypy_cache/", ".pytest_cache/", ".ruff_cache/", ".tox/",
 	"*.swp", "*.swx", "*~", ".#*", "4913",
 	".DS_Store",
+	/* What a Python app writes while it runs (README, "Default ignores"). */
+	"*.sqlite3", "*.sqlite3-journal", "*.sqlite3-wal", "*.sqlite3-shm",
+	"*.sqlite", "*.sqlite-journal", "*.sqlite-wal", "*.sqlite-shm",
+	"*.db", "*.db-journal", "*.db-wal", "*.db-shm",
+	"*.log", ".coverage", ".coverage.*", "htmlcov/",
 	NULL,
 };
 
@@ -197,4 +202,19 @@ int pm_ruleset_match(const struct pm_ruleset *rs, const char *path, size_t len, 
 	if (which)
 		*which = NULL;
 	return PM_IGN_NONE;
+}
+
+void pm_dirrules_free(struct pm_dirrules *r)
+{
+	if (!r)
+		return;
+	if (r->gitignore) {
+		pm_ruleset_free(r->gitignore);
+		free(r->gitignore);
+	}
+	if (r->ignore) {
+		pm_ruleset_free(r->ignore);
+		free(r->ignore);
+	}
+	free(r);
 }

@@ -1,11 +1,11 @@
 /*
- * Which paths an observer ignores: the stack of ignore sets (defaults <
- * .git/info/exclude < .gitignore files from the top of the work tree down <
- * .ignore < the observer's own patterns), the extension filter, loading
- * ignore files, and finding the git work tree a root lives in.
+ * Does an event count for an observer: ignore sets, extensions, kinds and
+ * file roots (see rules.h); loading ignore files; finding the git work tree
+ * a root lives in.
  */
-#include "internal.h"
-#include "sys.h"
+#include "filter/rules.h"
+#include "base/sys.h"
+#include "core/watcher.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +33,33 @@ bool pm_ext_ok(const struct pymon_observer *o, const char *name)
 		if (strcmp(dot + 1, o->exts[i]) == 0)
 			return true;
 	return false;
+}
+
+bool pm_visible(struct pm_node *dir, const char *name, bool is_dir)
+{
+	struct pm_root *root = dir->root;
+	if (root->file)
+		return !dir->parent && strcmp(name, root->file) == 0;
+	/* The extension filter is for files; a directory's own events are
+	 * the caller's call (pm_event_counts). */
+	if (!is_dir && !pm_ext_ok(root->obs, name))
+		return false;
+	return !pm_ignored(dir, name, is_dir, NULL, 0);
+}
+
+bool pm_event_counts(struct pm_node *dir, const char *name, unsigned kind, bool is_dir)
+{
+	const struct pymon_observer *o = dir->root->obs;
+	if (kind == PYMON_RESCAN)
+		return true; /* always delivered */
+	if (!(o->kinds & kind))
+		return false;
+	/* With an extension filter a new directory is not news (its matching
+	 * files are reported by the scan), but one that goes or moves takes
+	 * its files along. */
+	if (is_dir && o->nexts && (kind == PYMON_CREATE || kind == PYMON_MODIFY))
+		return false;
+	return pm_visible(dir, name, is_dir);
 }
 
 struct verdict {
@@ -132,20 +159,6 @@ bool pm_ignored(struct pm_node *dir, const char *name, bool is_dir, char *why, s
 	return v.result == PM_IGN_EXCLUDE;
 }
 
-void pm_dirrules_free(struct pm_dirrules *r)
-{
-	if (!r)
-		return;
-	if (r->gitignore) {
-		pm_ruleset_free(r->gitignore);
-		free(r->gitignore);
-	}
-	if (r->ignore) {
-		pm_ruleset_free(r->ignore);
-		free(r->ignore);
-	}
-	free(r);
-}
 
 /* Reads a whole small file relative to dirfd; NULL when absent. */
 static char *slurp(int dirfd, const char *name, size_t *len)

@@ -2,8 +2,10 @@
  * The watch tree: one node per watched directory (parent + name), and the
  * table from inotify watch descriptor to the nodes that use it.
  */
-#include "internal.h"
-#include "sys.h"
+#include "core/tree.h"
+#include "core/watcher.h"
+#include "filter/ignore.h"
+#include "base/sys.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,11 @@
 /* The public API: watchers, observers and their configuration. */
-#include "internal.h"
-#include "sys.h"
+#include "act/action.h"
+#include "core/inotify.h"
+#include "core/loop.h"
+#include "core/scan.h"
+#include "core/watcher.h"
+#include "filter/rules.h"
+#include "base/sys.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -16,6 +21,20 @@
 #include <unistd.h>
 
 #define EVBUF_LEN (64 * 1024)
+
+void pm_warn(pymon_watcher *w, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (w && w->warn)
+		w->warn(msg, w->warn_data);
+	else
+		fprintf(stderr, "py-mon: warning: %s\n", msg);
+}
+
 
 PM_API pymon_watcher *pymon_watcher_new(pymon_error *err)
 {
@@ -93,7 +112,13 @@ PM_API void pymon_watcher_free(pymon_watcher *w)
 {
 	if (!w)
 		return;
-	pm_supervision_free(w);
+	for (struct pymon_observer *o = w->observers; o; o = o->next)
+		if (o->action) {
+			o->action->ops->free(o->action);
+			o->action = NULL;
+		}
+	pm_fdwatch_free(w);
+	pm_roles_free(w);
 	pm_tree_free(w);
 	for (struct pymon_observer *o = w->observers, *next; o; o = next) {
 		next = o->next;
@@ -146,7 +171,8 @@ PM_API int pymon_watcher_start(pymon_watcher *w, pymon_error *err)
 	w->started = true;
 	/* Commands start once every watch exists, so no change is missed. */
 	for (struct pymon_observer *o = w->observers; o; o = o->next)
-		pm_run_start_observer(o);
+		if (o->action)
+			o->action->ops->start(o->action);
 	return 0;
 }
 
@@ -168,11 +194,13 @@ PM_API size_t pymon_watcher_watch_count(const pymon_watcher *w)
 
 /* ---- observers ------------------------------------------------------ */
 
-PM_API pymon_observer *pymon_observer_new(pymon_watcher *w)
+PM_API pymon_observer *pymon_observer_new(pymon_watcher *w, pymon_error *err)
 {
 	struct pymon_observer *o = calloc(1, sizeof *o);
-	if (!o)
+	if (!o) {
+		pm_err(err, -ENOMEM, "out of memory");
 		return NULL;
+	}
 	o->w = w;
 	o->kinds = PYMON_ALL;
 	o->delay_ms = 50;
@@ -181,6 +209,7 @@ PM_API pymon_observer *pymon_observer_new(pymon_watcher *w)
 	pm_ruleset_init(&o->user, "--ignore");
 	if (pm_ruleset_add_defaults(&o->defaults) < 0) {
 		observer_free(o);
+		pm_err(err, -ENOMEM, "out of memory");
 		return NULL;
 	}
 	/* Keep creation order: observers fire in the order they were made. */
@@ -302,12 +331,6 @@ PM_API void pymon_observer_flags(pymon_observer *o, unsigned flags)
 PM_API void pymon_observer_batch_limit(pymon_observer *o, size_t max_events)
 {
 	o->batch.limit = max_events ? max_events : 1;
-}
-
-PM_API void pymon_observer_callback(pymon_observer *o, pymon_batch_fn fn, void *userdata)
-{
-	o->fn = fn;
-	o->userdata = userdata;
 }
 
 PM_API pymon_watcher *pymon_observer_watcher(const pymon_observer *o)

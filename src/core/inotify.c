@@ -4,8 +4,12 @@
  * watch exists, the tree kept in step with deletions, and queue overflow
  * turned into a resync.
  */
-#include "internal.h"
-#include "sys.h"
+#include "core/inotify.h"
+#include "core/batch.h"
+#include "core/scan.h"
+#include "core/watcher.h"
+#include "filter/rules.h"
+#include "base/sys.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -268,9 +272,8 @@ static void self_event(pymon_watcher *w, const struct pm_raw_event *ev)
 			if (is_root && !n->root->file) {
 				struct pymon_observer *o = n->root->obs;
 				if (o->kinds & PYMON_DELETE) {
-					pm_batch_add(&o->batch, PYMON_DELETE,
-					             n->root->display[0] ? n->root->display : ".", NULL, 1);
-					o->deadline_ns = pm_now_ns() + (uint64_t)o->delay_ms * 1000000u;
+					pm_observer_push(o, PYMON_DELETE, n->root->display[0] ? n->root->display : ".",
+					                 NULL, 1);
 				}
 			}
 			pm_node_drop(w, n, -1);
@@ -326,10 +329,12 @@ void pm_handle_event(pymon_watcher *w, const struct pm_raw_event *ev)
 			} else if (pm_is_ignore_file(name)) {
 				ignore_file_changed(w, n);
 			}
-		} else if (ev->mask & (IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB)) {
+		} else if (ev->mask & (IN_MODIFY | IN_ATTRIB)) {
+			/* IN_CLOSE_WRITE alone is no change: every SQLite read
+			 * opens the database for writing and writes nothing. */
 			pm_observer_event(n, name, PYMON_MODIFY, is_dir, NULL);
-			if ((ev->mask & IN_CLOSE_WRITE) && pm_is_ignore_file(name))
-				ignore_file_changed(w, n);
+		} else if ((ev->mask & IN_CLOSE_WRITE) && pm_is_ignore_file(name)) {
+			ignore_file_changed(w, n);
 		}
 	}
 	nodeset_free(&s);
@@ -357,9 +362,8 @@ void pm_overflow(pymon_watcher *w)
 			if (!r->file && pm_resync(w, r->node, &err) < 0)
 				scan_failed(w, &err);
 			const char *path = r->display[0] ? r->display : ".";
-			pm_batch_add(&o->batch, PYMON_RESCAN, path, NULL, !r->file);
+			pm_observer_push(o, PYMON_RESCAN, path, NULL, !r->file);
 		}
-		o->deadline_ns = pm_now_ns() + (uint64_t)o->delay_ms * 1000000u;
 	}
 }
 

@@ -1,9 +1,12 @@
 /*
  * A debounce batch: the events of one observer since its last action, each
  * path at most once (later events merge into the first), bounded in size.
- * Also the single entry point that filters an event for its observer.
+ * Events enter through pm_observer_event() (the filter decides) or
+ * pm_observer_push() (already decided).
  */
-#include "internal.h"
+#include "core/batch.h"
+#include "core/watcher.h"
+#include "filter/rules.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -127,37 +130,23 @@ void pm_batch_free(struct pm_batch *b)
 	memset(b, 0, sizeof *b);
 }
 
-/* True when the observer reports `name` in `dir` at all (kinds aside). */
-bool pm_visible(struct pm_node *dir, const char *name, bool is_dir)
-{
-	struct pm_root *root = dir->root;
-	struct pymon_observer *o = root->obs;
-	if (root->file)
-		return !dir->parent && strcmp(name, root->file) == 0;
-	/* The extension filter is for files; whether a directory's own event
-	 * is reported with it is the caller's call (pm_observer_event). */
-	if (!is_dir && !pm_ext_ok(o, name))
-		return false;
-	return !pm_ignored(dir, name, is_dir, NULL, 0);
-}
-
 void pm_observer_event(struct pm_node *dir, const char *name, unsigned kind, bool is_dir,
                        const char *from_display)
 {
 	struct pymon_observer *o = dir->root->obs;
-	if (kind != PYMON_RESCAN && (!(o->kinds & kind) || !pm_visible(dir, name, is_dir)))
-		return;
-	/* With an extension filter a new directory is not news (its matching
-	 * files are reported by the scan), but one that goes or moves takes
-	 * its files along. */
-	if (is_dir && o->nexts && (kind == PYMON_CREATE || kind == PYMON_MODIFY))
+	if (!pm_event_counts(dir, name, kind, is_dir))
 		return;
 	struct pm_buf path = {0};
 	if (pm_node_display(dir, kind == PYMON_RESCAN ? NULL : name, &path) < 0)
 		return;
 	if (kind == PYMON_RESCAN && path.len == 0)
 		pm_buf_put(&path, ".", 1);
-	pm_batch_add(&o->batch, kind, path.s, from_display, is_dir);
+	pm_observer_push(o, kind, path.s, from_display, is_dir);
 	pm_buf_free(&path);
+}
+
+void pm_observer_push(struct pymon_observer *o, unsigned kind, const char *path, const char *from, int is_dir)
+{
+	pm_batch_add(&o->batch, kind, path, from, is_dir);
 	o->deadline_ns = pm_now_ns() + (uint64_t)o->delay_ms * 1000000u;
 }
