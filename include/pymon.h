@@ -198,9 +198,14 @@ void pymon_observer_batch_limit(pymon_observer *o, size_t max_events);
 /* Action: call fn with each batch. userdata is borrowed. */
 int pymon_observer_callback(pymon_observer *o, pymon_batch_fn fn, void *userdata, pymon_error *err);
 
-/* Explains why `path` (relative to the observer's first root) would be
- * ignored: writes e.g. "ignored by .gitignore:3: build/" into buf and
- * returns 1; returns 0 and writes "not ignored" when it is not. */
+/* Explains whether changes to `path` (as a user would type it: relative
+ * to the working directory, or absolute; it need not exist) count for the
+ * observer, into buf: "watched", "watched (only create, modify events
+ * count)", "ignored by .gitignore:3: build/", "ignored by default ignore
+ * '*.pyc'", "ignored by --ignore pattern 'tmp/'", "ignored (its directory
+ * out/ is ignored by ...)", "not a watched extension (py, html)" or
+ * "outside the watched paths (src, tests)". Returns 0 when watched, 1 when
+ * not. Call it after pymon_watcher_start() (ignore files are read then). */
 int pymon_observer_explain(pymon_observer *o, const char *path, int is_dir, char *buf, size_t len);
 
 pymon_watcher *pymon_observer_watcher(const pymon_observer *o);

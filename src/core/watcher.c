@@ -338,63 +338,6 @@ PM_API pymon_watcher *pymon_observer_watcher(const pymon_observer *o)
 	return o->w;
 }
 
-/*
- * Why is path ignored? Walks the path component by component from the
- * first root, because a path is ignored as soon as one of its directories
- * is. Directories not in the tree get temporary nodes (no ignore files).
- */
-PM_API int pymon_observer_explain(pymon_observer *o, const char *path, int is_dir, char *buf, size_t len)
-{
-	struct pm_root *root = o->roots;
-	snprintf(buf, len, "not ignored");
-	if (!root || !root->node)
-		return 0;
-	char *copy = normalise_display(path);
-	if (!copy)
-		return 0;
-	struct pm_node *cur = root->node, *temps = NULL;
-	int ignored = 0;
-	for (char *comp = copy, *slash; comp && *comp; comp = slash ? slash + 1 : NULL) {
-		slash = strchr(comp, '/');
-		if (slash)
-			*slash = '\0';
-		bool last = !slash || !slash[1];
-		bool comp_dir = last ? is_dir : true;
-		char why[400];
-		if (pm_ignored(cur, comp, comp_dir, why, sizeof why)) {
-			if (last)
-				snprintf(buf, len, "%s", why);
-			else
-				snprintf(buf, len, "%s (its directory %s/ is %s)", "ignored", comp, why);
-			ignored = 1;
-			break;
-		}
-		if (last)
-			break;
-		struct pm_node *next = pm_node_find_child(cur, comp);
-		if (!next) {
-			next = calloc(1, sizeof *next);
-			if (!next || !(next->name = pm_strdup(comp))) {
-				free(next);
-				break;
-			}
-			next->root = root;
-			next->parent = cur;
-			next->hash_next = temps; /* reuse the link to free them later */
-			temps = next;
-		}
-		cur = next;
-	}
-	while (temps) {
-		struct pm_node *n = temps->hash_next;
-		free(temps->name);
-		free(temps);
-		temps = n;
-	}
-	free(copy);
-	return ignored;
-}
-
 /* ---- helpers -------------------------------------------------------- */
 
 PM_API const char *pymon_kind_name(unsigned kind)

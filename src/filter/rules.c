@@ -153,8 +153,8 @@ bool pm_ignored(struct pm_node *dir, const char *name, bool is_dir, char *why, s
 			snprintf(why, whylen, "%s by %s:%u: %s", v.result == PM_IGN_EXCLUDE ? "ignored" : "included",
 			         v.set->source, v.rule->line, v.rule->text);
 		else
-			snprintf(why, whylen, "%s by %s pattern '%s'",
-			         v.result == PM_IGN_EXCLUDE ? "ignored" : "included", v.set->source, v.rule->text);
+			snprintf(why, whylen, "%s by %s %s '%s'", v.result == PM_IGN_EXCLUDE ? "ignored" : "included",
+			         v.set->source, strcmp(v.set->source, "default") == 0 ? "ignore" : "pattern", v.rule->text);
 	}
 	return v.result == PM_IGN_EXCLUDE;
 }
@@ -389,4 +389,146 @@ bool pm_git_locked(const struct pm_root *root)
 	if ((size_t)snprintf(path, sizeof path, "%s/index.lock", root->gitdir) >= sizeof path)
 		return false;
 	return faccessat(AT_FDCWD, path, F_OK, AT_EACCESS) == 0;
+}
+
+/* ---- explain ---------------------------------------------------------- */
+
+/* The absolute path of `path` as the user typed it (relative to the
+ * working directory), with symlinks of its existing part resolved as the
+ * roots' are; the rest is kept as written. */
+static char *absolute(const char *path)
+{
+	char *real = realpath(path, NULL);
+	if (real)
+		return real;
+	char *copy = pm_strdup(path);
+	if (!copy)
+		return NULL;
+	size_t n = strlen(copy);
+	while (n > 1 && copy[n - 1] == '/')
+		copy[--n] = '\0';
+	char *slash = strrchr(copy, '/');
+	const char *base = slash ? slash + 1 : copy;
+	char *dir = slash ? (slash == copy ? pm_strdup("/") : pm_strndup(copy, (size_t)(slash - copy))) : pm_strdup(".");
+	char *rdir = dir ? realpath(dir, NULL) : NULL;
+	char *out = NULL;
+	if (rdir)
+		out = pm_path_join(rdir, base);
+	else if (dir && path[0] != '/') {
+		char cwd[4096];
+		if (getcwd(cwd, sizeof cwd))
+			out = pm_path_join(cwd, copy);
+	} else {
+		out = pm_strdup(copy);
+	}
+	free(rdir);
+	free(dir);
+	free(copy);
+	return out;
+}
+
+/* Walks rel ("a/b/c") from the root's node: ignored as soon as one of its
+ * directories is. Directories not in the tree get temporary nodes. */
+static int explain_in_root(struct pm_root *root, char *rel, int is_dir, char *buf, size_t len)
+{
+	struct pm_node *cur = root->node, *temps = NULL;
+	int ignored = 0;
+	for (char *comp = rel, *slash; comp && *comp; comp = slash ? slash + 1 : NULL) {
+		slash = strchr(comp, '/');
+		if (slash)
+			*slash = '\0';
+		bool last = !slash || !slash[1];
+		bool comp_dir = last ? is_dir : true;
+		char why[400];
+		if (pm_ignored(cur, comp, comp_dir, why, sizeof why)) {
+			if (last)
+				snprintf(buf, len, "%s", why);
+			else
+				snprintf(buf, len, "ignored (its directory %s/ is %s)", comp, why);
+			ignored = 1;
+			break;
+		}
+		if (last) {
+			if (!is_dir && !pm_ext_ok(root->obs, comp)) {
+				struct pm_buf list = {0};
+				for (size_t i = 0; i < root->obs->nexts; i++) {
+					pm_buf_put(&list, i ? ", " : "", i ? 2 : 0);
+					pm_buf_put(&list, root->obs->exts[i], strlen(root->obs->exts[i]));
+				}
+				snprintf(buf, len, "not a watched extension (%s)", list.s ? list.s : "");
+				pm_buf_free(&list);
+				ignored = 1;
+			}
+			break;
+		}
+		struct pm_node *next = pm_node_find_child(cur, comp);
+		if (!next) {
+			next = calloc(1, sizeof *next);
+			if (!next || !(next->name = pm_strdup(comp))) {
+				free(next);
+				break;
+			}
+			next->root = root;
+			next->parent = cur;
+			next->hash_next = temps; /* reuse the link to free them later */
+			temps = next;
+		}
+		cur = next;
+	}
+	while (temps) {
+		struct pm_node *n = temps->hash_next;
+		free(temps->name);
+		free(temps);
+		temps = n;
+	}
+	return ignored;
+}
+
+PM_API int pymon_observer_explain(pymon_observer *o, const char *path, int is_dir, char *buf, size_t len)
+{
+	snprintf(buf, len, "watched");
+	char *abs = path && *path ? absolute(path) : NULL;
+	if (!abs) {
+		snprintf(buf, len, "cannot resolve the path");
+		return 1;
+	}
+	int result = -1;
+	for (struct pm_root *root = o->roots; root && result < 0; root = root->next) {
+		size_t rl = strlen(root->real);
+		if (root->file) {
+			if (strncmp(abs, root->real, rl) == 0 && abs[rl] == '/' && strcmp(abs + rl + 1, root->file) == 0)
+				result = 0;
+			continue;
+		}
+		bool inside = strncmp(abs, root->real, rl) == 0 && (abs[rl] == '/' || abs[rl] == '\0' || rl == 1);
+		if (!inside || !root->node)
+			continue;
+		char *rel = pm_strdup(abs + rl + (abs[rl] == '/' ? 1 : 0));
+		if (!rel)
+			break;
+		result = *rel ? explain_in_root(root, rel, is_dir, buf, len) : 0;
+		free(rel);
+	}
+	free(abs);
+	if (result < 0) {
+		struct pm_buf roots = {0};
+		for (struct pm_root *r = o->roots; r; r = r->next) {
+			const char *d = r->display[0] ? r->display : ".";
+			pm_buf_put(&roots, r != o->roots ? ", " : "", r != o->roots ? 2 : 0);
+			pm_buf_put(&roots, d, strlen(d));
+		}
+		snprintf(buf, len, "outside the watched paths (%s)", roots.s ? roots.s : "none");
+		pm_buf_free(&roots);
+		return 1;
+	}
+	if (result == 0 && (o->kinds & PYMON_ALL) != PYMON_ALL) {
+		char kinds[64] = "";
+		for (unsigned k = PYMON_CREATE; k <= PYMON_MOVE; k <<= 1)
+			if (o->kinds & k) {
+				strcat(kinds, kinds[0] ? ", " : "");
+				strcat(kinds, pymon_kind_name(k));
+			}
+		snprintf(buf, len, "watched (only %s events count)", kinds);
+	}
+	return result;
 }
