@@ -156,7 +156,7 @@ int pm_descendants(pid_t ancestor, pid_t *pids, size_t max)
 /* ---- the guardian ---------------------------------------------------- */
 
 static pid_t tree_pids[MAX_PROCS];
-static volatile int exec_errno; /* set by the vfork child, read by the guardian */
+static bool cloned_silent; /* the last guardian was cloned with no exit signal */
 
 static bool terminating_signal(int sig)
 {
@@ -207,10 +207,17 @@ static void close_others(const int *keep, size_t nkeep)
 	}
 }
 
+static __attribute__((noreturn)) void exec_failed(int errfd, int e)
+{
+	(void)!write(errfd, &e, sizeof e);
+	_exit(127);
+}
+
 /* In the vfork child of the guardian: it shares the guardian's memory until
- * execve, so it only makes system calls and writes exec_errno. */
+ * execve, so it only makes system calls. An exec failure goes back through
+ * errfd, a close-on-exec pipe (exec success closes it: zero bytes). */
 static __attribute__((noreturn)) void command_child(const struct pm_spawn *spec, const char *path,
-                                                    char *listen_pid)
+                                                    char *listen_pid, int errfd)
 {
 	if (!spec->share_pgrp)
 		setpgid(0, 0);
@@ -226,11 +233,12 @@ static __attribute__((noreturn)) void command_child(const struct pm_spawn *spec,
 	for (size_t i = 0; i < spec->nfds; i++)
 		tmp[i] = fcntl(spec->fds[i], F_DUPFD_CLOEXEC, (int)(3 + spec->nfds));
 	for (size_t i = 0; i < spec->nfds; i++)
-		if (tmp[i] < 0 || dup2(tmp[i], (int)(3 + i)) < 0) {
-			exec_errno = tmp[i] < 0 ? EBADF : errno;
-			_exit(127);
-		}
-	syscall(SYS_close_range, 3 + spec->nfds, ~0u, 0);
+		if (tmp[i] < 0 || dup2(tmp[i], (int)(3 + i)) < 0)
+			exec_failed(errfd, tmp[i] < 0 ? EBADF : errno);
+	/* Everything above the handed descriptors closes, errfd on exec. */
+	for (unsigned fd = 3 + (unsigned)spec->nfds; fd < (unsigned)errfd; fd++)
+		close((int)fd);
+	syscall(SYS_close_range, (unsigned)errfd + 1, ~0u, 0);
 	if (listen_pid)
 		listen_pid[put_uint(listen_pid, (unsigned long)getpid())] = '\0';
 	/* The host may ignore signals (Python ignores SIGPIPE) and the guardian
@@ -245,19 +253,38 @@ static __attribute__((noreturn)) void command_child(const struct pm_spawn *spec,
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(path, spec->argv, spec->envp);
-	exec_errno = errno ? errno : ENOEXEC;
-	_exit(127);
+	exec_failed(errfd, errno ? errno : ENOEXEC);
 }
 
 /* vfork in a frame of its own: the guardian's locals stay out of reach of
  * the child, which shares the memory until it execs. */
 static __attribute__((noinline)) pid_t start_command(const struct pm_spawn *spec, const char *path,
-                                                     char *listen_pid)
+                                                     char *listen_pid, int *exec_errno)
 {
-	exec_errno = 0;
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		*exec_errno = errno;
+		return -1;
+	}
+	/* The write end goes above everything the command keeps. */
+	int errfd = fcntl(pfd[1], F_DUPFD_CLOEXEC, 3 + (int)spec->nfds + 64);
+	close(pfd[1]);
+	if (errfd < 0) {
+		*exec_errno = errno;
+		close(pfd[0]);
+		return -1;
+	}
 	pid_t pid = vfork();
 	if (pid == 0)
-		command_child(spec, path, listen_pid);
+		command_child(spec, path, listen_pid, errfd);
+	close(errfd);
+	int e = 0;
+	ssize_t n;
+	do
+		n = read(pfd[0], &e, sizeof e);
+	while (n < 0 && errno == EINTR);
+	close(pfd[0]);
+	*exec_errno = pid < 0 ? errno : n == (ssize_t)sizeof e ? (e ? e : ENOEXEC) : 0;
 	return pid;
 }
 
@@ -279,9 +306,10 @@ static __attribute__((noreturn)) void guardian(const struct pm_spawn *spec, cons
 	sigaddset(&chld, SIGCHLD);
 	int sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
 
-	pid_t leader = start_command(spec, path, listen_pid);
+	int exec_errno = 0;
+	pid_t leader = start_command(spec, path, listen_pid, &exec_errno);
 	if (leader < 0 || exec_errno) {
-		int e = leader < 0 ? errno : exec_errno;
+		int e = exec_errno;
 		if (leader > 0)
 			while (waitpid(leader, NULL, 0) < 0 && errno == EINTR)
 				;
@@ -390,21 +418,15 @@ static pid_t clone_guardian(int *pidfd)
 	args.pidfd = (uint64_t)(uintptr_t)pidfd;
 	args.exit_signal = 0; /* no SIGCHLD: the host's handlers never see it */
 	long r = syscall(SYS_clone3, &args, sizeof args);
+	cloned_silent = r >= 0;
 	if (r >= 0 || (errno != ENOSYS && errno != EPERM))
 		return (pid_t)r;
 #endif
-	/* No clone3 (old kernel, seccomp): fork, then a pidfd. */
+	/* No clone3 (old kernel, seccomp, valgrind): fork, then a pidfd if
+	 * the kernel has them; without one the guardian is reaped by its pid. */
 	pid_t pid = fork();
-	if (pid > 0) {
+	if (pid > 0)
 		*pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-		if (*pidfd < 0) {
-			kill(pid, SIGKILL);
-			while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-				;
-			errno = ENOSYS;
-			return -1;
-		}
-	}
 	return pid;
 }
 
@@ -490,6 +512,11 @@ int pm_spawn(const struct pm_spawn *spec, struct pm_child *c)
 	return -ECHILD;
 }
 
+bool pm_spawn_silent(void)
+{
+	return cloned_silent;
+}
+
 int pm_child_signal(struct pm_child *c, int sig, bool leader_only)
 {
 	struct msg m = {leader_only ? 'L' : 'T', sig};
@@ -518,8 +545,27 @@ int pm_child_read(struct pm_child *c, int *status)
 	}
 }
 
+/* Without a pidfd: waitpid on the guardian's pid, polled up to the timeout
+ * (it ends microseconds after its socket closed). */
+static void reap_by_pid(pid_t pid, int timeout_ms)
+{
+	for (int waited = 0;; waited++) {
+		pid_t r = waitpid(pid, NULL, timeout_ms < 0 ? 0 : WNOHANG);
+		if (r == pid || (r < 0 && errno != EINTR))
+			return; /* reaped, or ECHILD: the host reaped it */
+		if (r == 0) {
+			if (waited >= timeout_ms)
+				return;
+			struct timespec ms = {0, 1000000L};
+			nanosleep(&ms, NULL);
+		}
+	}
+}
+
 void pm_child_reap(struct pm_child *c, int timeout_ms)
 {
+	if (c->pidfd < 0 && c->pid > 0)
+		reap_by_pid(c->pid, timeout_ms);
 	if (c->pidfd >= 0) {
 		struct pollfd p = {.fd = c->pidfd, .events = POLLIN};
 		int r;

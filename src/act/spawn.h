@@ -37,6 +37,11 @@ struct pm_child {
  * not be started (exec failed: nothing is left running then). */
 int pm_spawn(const struct pm_spawn *spec, struct pm_child *c);
 
+/* Whether the last guardian was cloned with no exit signal (clone3). Not
+ * under valgrind or seccomp profiles without clone3: then it is forked and
+ * sends SIGCHLD like any child, and a host's waitpid(-1) could reap it. */
+bool pm_spawn_silent(void);
+
 /* Sends sig to every process of the tree (leader_only: to the command's
  * first process only). Terminating signals are followed by SIGCONT. */
 int pm_child_signal(struct pm_child *c, int sig, bool leader_only);

@@ -136,8 +136,9 @@ exec = ["sleep", "1004"]
                         "sh", "-c", "trap '' TERM; echo $$ >> \"$LOG.jobs\"; sleep 60; : {}"])
         self.wait_watching(p)
         write(self.path("w", "a.py"))
-        wait_for(lambda: os.path.exists(self.log + ".jobs"), what="the job to start")
-        job = int(open(self.log + ".jobs").read().split()[0])
+        jobs = lambda: open(self.log + ".jobs").read().split() if os.path.exists(self.log + ".jobs") else []
+        wait_for(jobs, what="the job to start")
+        job = int(jobs()[0])
         p.send(signal.SIGTERM)
         self.assertEqual(p.wait(timeout=TIMEOUT), 143)
         wait_for(lambda: not alive(job), what="the job to be killed")

@@ -137,11 +137,13 @@ TEST(spawn_leaves_the_caller_no_child_role)
 	int status;
 	CHECK_INT(wait_exit(&c, &status, 5000), 1);
 	CHECK_INT(wait_exit(&c, &status, 5000), -1);
-	CHECK(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD); /* without __WALL: invisible */
+	if (pm_spawn_silent()) /* not under valgrind, which lacks clone3 */
+		CHECK(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD); /* without __WALL: invisible */
 	pm_child_reap(&c, 5000);
 	sigset_t pending;
 	sigpending(&pending);
-	CHECK(!sigismember(&pending, SIGCHLD));
+	if (pm_spawn_silent())
+		CHECK(!sigismember(&pending, SIGCHLD));
 	int sub = -1;
 	prctl(PR_GET_CHILD_SUBREAPER, &sub);
 	CHECK_INT(sub, 0);
