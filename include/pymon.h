@@ -127,6 +127,32 @@ void pymon_watcher_stop(pymon_watcher *w, int status);
  * the grace period. Safe inside callbacks. */
 void pymon_watcher_terminate(pymon_watcher *w, int status);
 
+/* Where inotify cannot see changes (NFS, SMB/CIFS, 9p as in WSL2's /mnt/c,
+ * FUSE such as sshfs, AFS, Ceph, vboxsf: changes made by another machine or
+ * the VM's host), a subtree is polled instead: each root and each mount
+ * point below it is classified by its file system type (statfs f_type).
+ * Polling compares every polled directory's entries (inode, size, mtime,
+ * mode) each interval and reports create/delete/modify/move like inotify.
+ * Also polled: everything, when inotify_init1 fails (ENOSYS in emulated
+ * containers). A warning names each polled tree and why. */
+enum pymon_poll {
+	PYMON_POLL_AUTO = 0, /* by file system (default) */
+	PYMON_POLL_ALWAYS,   /* poll every root */
+	PYMON_POLL_NEVER,    /* never (inotify only, even where it is blind) */
+};
+enum pymon_poll_flag {
+	/* When the inotify watch limit is reached, poll the directories that
+	 * could not be watched instead of failing with ENOSPC. */
+	PYMON_POLL_ON_LIMIT = 1u << 0,
+};
+/* interval_ms 0 keeps the current interval (default 500). Call before
+ * pymon_watcher_start(). The environment variable PYMON_POLL sets the
+ * default of every new watcher: "1" (ALWAYS), "0" (NEVER) or an interval
+ * ("250ms", "2s": ALWAYS at that interval); pymon_watcher_new() fails with
+ * -EINVAL naming a bad value. A call here overrides it. */
+int pymon_watcher_poll(pymon_watcher *w, enum pymon_poll mode, unsigned interval_ms, unsigned flags,
+                       pymon_error *err);
+
 /* Process-wide roles, none by default. */
 enum pymon_role {
 	/* Block SIGINT, SIGTERM, SIGHUP and SIGUSR1 and read them in the loop:
@@ -146,7 +172,8 @@ enum pymon_role {
  * pymon_watcher_start(). */
 int pymon_watcher_roles(pymon_watcher *w, unsigned roles, pymon_error *err);
 
-/* Number of directories watched (inotify watches held), for diagnostics. */
+/* Number of directories watched (inotify watches held, plus polled
+ * directories), for diagnostics. */
 size_t pymon_watcher_watch_count(const pymon_watcher *w);
 
 /* ---- observers -------------------------------------------------------- */

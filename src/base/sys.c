@@ -29,6 +29,7 @@ const struct pm_sys_ops pm_sys_real = {
 	.openat = sys_openat,
 	.getdents64 = sys_getdents64,
 	.epoll_wait = epoll_wait,
+	.fstatfs = fstatfs,
 };
 
 struct pm_sys_ops pm_sys = {
@@ -39,4 +40,5 @@ struct pm_sys_ops pm_sys = {
 	.openat = sys_openat,
 	.getdents64 = sys_getdents64,
 	.epoll_wait = epoll_wait,
+	.fstatfs = fstatfs,
 };

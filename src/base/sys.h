@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 #include <sys/epoll.h>
+#include <sys/statfs.h>
 #include <stdint.h>
 
 struct pm_sys_ops {
@@ -18,6 +19,7 @@ struct pm_sys_ops {
 	int (*openat)(int dirfd, const char *path, int flags, int mode);
 	ssize_t (*getdents64)(int fd, void *buf, size_t len);
 	int (*epoll_wait)(int epfd, struct epoll_event *ev, int max, int timeout);
+	int (*fstatfs)(int fd, struct statfs *buf);
 };
 
 extern struct pm_sys_ops pm_sys;

@@ -148,5 +148,10 @@ void pm_observer_event(struct pm_node *dir, const char *name, unsigned kind, boo
 void pm_observer_push(struct pymon_observer *o, unsigned kind, const char *path, const char *from, int is_dir)
 {
 	pm_batch_add(&o->batch, kind, path, from, is_dir);
-	o->deadline_ns = pm_now_ns() + (uint64_t)o->delay_ms * 1000000u;
+	/* While anything is polled, changes arrive once per round: the quiet
+	 * period spans a round and a half, so a stream of writes is one batch. */
+	uint64_t quiet = o->delay_ms;
+	if (o->w->npolled && quiet < o->w->poll_interval_ms * 3u / 2u)
+		quiet = o->w->poll_interval_ms * 3u / 2u;
+	o->deadline_ns = pm_now_ns() + quiet * 1000000u;
 }

@@ -5,6 +5,7 @@
  * directories are never watched, symlinks never followed.
  */
 #include "core/scan.h"
+#include "core/poll.h"
 #include "core/batch.h"
 #include "core/watcher.h"
 #include "filter/rules.h"
@@ -137,6 +138,15 @@ static int watch_node(pymon_watcher *w, struct pm_node *n, pymon_error *err)
 		pm_buf_free(&path);
 		return -ENOENT;
 	}
+	/* Where inotify is blind (or absent, or refused), the poller takes it. */
+	if (pm_poll_wanted(w, n, fd)) {
+		pm_buf_free(&path);
+		if (pm_poll_node(w, n, fd) < 0) {
+			close(fd);
+			return pm_err(err, -ENOMEM, "out of memory");
+		}
+		return fd;
+	}
 	/* Watch the directory we hold open, not the path: a rename between the
 	 * open and the watch cannot make us watch something else, and paths
 	 * longer than PATH_MAX work. The magic link must be followed, but it
@@ -150,6 +160,19 @@ static int watch_node(pymon_watcher *w, struct pm_node *n, pymon_error *err)
 		e = errno;
 	}
 	if (wd < 0) {
+		if (e == ENOSPC && (w->poll_flags & PYMON_POLL_ON_LIMIT)) {
+			if (!w->poll_limit_warned)
+				pm_warn(w, "the inotify watch limit is reached (fs.inotify.max_user_watches) at %s; "
+				           "polling the directories that cannot be watched (every %ums)",
+				        path.s, w->poll_interval_ms);
+			w->poll_limit_warned = true;
+			pm_buf_free(&path);
+			if (pm_poll_node(w, n, fd) < 0) {
+				close(fd);
+				return pm_err(err, -ENOMEM, "out of memory");
+			}
+			return fd;
+		}
 		close(fd);
 		if (e == ENOSPC) {
 			int r = pm_limit_error(err, -ENOSPC, path.s);
@@ -167,12 +190,7 @@ static int watch_node(pymon_watcher *w, struct pm_node *n, pymon_error *err)
 		return -ENOENT;
 	}
 	pm_buf_free(&path);
-	struct stat st;
-	if (fstat(fd, &st) == 0) {
-		n->dev = st.st_dev;
-		n->ino = st.st_ino;
-	}
-	n->wd = wd;
+	n->wd = wd; /* dev and ino: set by pm_poll_wanted() */
 	if (pm_wd_insert(w, n) < 0) {
 		n->wd = -1;
 		close(fd);

@@ -281,6 +281,9 @@ static void free_one(pymon_watcher *w, struct pm_node *n, int gone_wd)
 		n->root->node = NULL;
 	pm_dirrules_free(n->rules);
 	free(n->name);
+	if (n->snap)
+		w->npolled--;
+	free(n->snap);
 	free(n);
 }
 

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 struct pm_root;
+struct pm_snap;
 
 /*
  * One watched directory. A node knows only its parent and its own name, so
@@ -31,6 +32,7 @@ struct pm_node {
 	ino_t ino;
 	int wd;                                   /* -1 until watched */
 	char *name;                               /* component name; "" for a root's node */
+	struct pm_snap *snap;                     /* polled directories: the last round's entries */
 };
 
 /* A root of an observer: a directory watched recursively, or a file whose

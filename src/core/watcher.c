@@ -2,6 +2,7 @@
 #include "act/action.h"
 #include "core/inotify.h"
 #include "core/loop.h"
+#include "core/poll.h"
 #include "core/scan.h"
 #include "core/watcher.h"
 #include "filter/rules.h"
@@ -43,7 +44,10 @@ PM_API pymon_watcher *pymon_watcher_new(pymon_error *err)
 		pm_err(err, -ENOMEM, "out of memory");
 		return NULL;
 	}
-	w->epfd = w->ifd = w->tfd = w->sfd = -1;
+	w->epfd = w->ifd = w->tfd = w->sfd = w->poll_src.fd = -1;
+	w->poll_interval_ms = 500;
+	if (pm_poll_from_env(w, err) < 0)
+		goto fail;
 	w->evbuf_len = EVBUF_LEN;
 	w->evbuf = malloc(w->evbuf_len);
 	if (!w->evbuf) {
@@ -51,7 +55,11 @@ PM_API pymon_watcher *pymon_watcher_new(pymon_error *err)
 		goto fail;
 	}
 	w->ifd = pm_sys.inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (w->ifd < 0) {
+	if (w->ifd < 0 && (errno == ENOSYS || errno == EINVAL)) {
+		/* No inotify at all (qemu user mode, some sandboxes): poll. */
+		snprintf(w->poll_reason, sizeof w->poll_reason, "inotify_init1: %s: inotify is not available here",
+		         strerror(errno));
+	} else if (w->ifd < 0) {
 		int e = errno;
 		if (e == EMFILE)
 			pm_limit_error(err, -EMFILE, "inotify_init1");
@@ -71,7 +79,7 @@ PM_API pymon_watcher *pymon_watcher_new(pymon_error *err)
 	}
 	w->inotify_src = (struct pm_source){.fd = w->ifd, .ready = pm_inotify_ready};
 	w->timer_src = (struct pm_source){.fd = w->tfd, .ready = pm_timer_ready};
-	int r = pm_loop_add(w, &w->inotify_src, EPOLLIN);
+	int r = w->ifd >= 0 ? pm_loop_add(w, &w->inotify_src, EPOLLIN) : 0;
 	if (r == 0)
 		r = pm_loop_add(w, &w->timer_src, EPOLLIN);
 	if (r < 0) {
@@ -119,6 +127,7 @@ PM_API void pymon_watcher_free(pymon_watcher *w)
 		}
 	pm_fdwatch_free(w);
 	pm_roles_free(w);
+	pm_poll_free(w);
 	pm_tree_free(w);
 	for (struct pymon_observer *o = w->observers, *next; o; o = next) {
 		next = o->next;
@@ -152,7 +161,7 @@ static int start_root(pymon_watcher *w, struct pm_root *r, pymon_error *err)
 	rc = pm_scan(w, r, NULL, NULL, false, err);
 	if (rc < 0)
 		return rc;
-	if (!r->node || r->node->wd < 0)
+	if (!r->node || (r->node->wd < 0 && !r->node->snap))
 		return pm_err(err, -EACCES, "%s: cannot be watched (see the warning above)",
 		              r->display[0] ? r->display : ".");
 	return 0;
@@ -189,7 +198,7 @@ PM_API void pymon_watcher_stop(pymon_watcher *w, int status)
 
 PM_API size_t pymon_watcher_watch_count(const pymon_watcher *w)
 {
-	return w->nwatches;
+	return w->nwatches + w->npolled;
 }
 
 /* ---- observers ------------------------------------------------------ */

@@ -61,7 +61,7 @@ struct pymon_watcher {
 	struct pymon_observer *observers;
 	/* wd -> nodes */
 	struct pm_node **buckets;
-	size_t nbuckets, nnodes, nwatches;
+	size_t nbuckets, nnodes, nwatches, npolled;
 	struct pm_pending_move *moves;
 	size_t nmoves, capmoves;
 	uint64_t moves_deadline_ns; /* unpaired MOVED_FROMs count as moved out then */
@@ -75,6 +75,13 @@ struct pymon_watcher {
 	int status;
 	uint64_t armed_ns;
 	unsigned roles;          /* pymon_role the embedder gave us */
+	/* Polling (core/poll.c). */
+	enum pymon_poll poll_mode;
+	unsigned poll_interval_ms;
+	unsigned poll_flags;
+	bool poll_armed, poll_limit_warned;
+	struct pm_source poll_src;
+	char poll_reason[160];   /* why inotify is not used at all, when ifd < 0 */
 	bool terminating;        /* pymon_watcher_terminate() was called */
 	int term_status;
 	/* PYMON_ROLE_SIGNALS: INT, TERM, HUP, USR1 through one signalfd. */

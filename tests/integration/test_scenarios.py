@@ -79,6 +79,8 @@ class PyMon:
 
 
 class Scenario(TempDirTest):
+    ENV = {}  # the polled variants set PYMON_POLL
+
     def setUp(self):
         super().setUp()
         self.log = self.path("log.jsonl")
@@ -112,7 +114,7 @@ class Scenario(TempDirTest):
             argv += ["-w", w]
         argv += list(opts)
         argv.append(cmd if cmd is not None else "%s %s %s" % (sys.executable, CHILD, mode))
-        env = dict(os.environ, LOG=self.log)
+        env = dict(os.environ, LOG=self.log, **self.ENV)
         env.pop("NO_COLOR", None)
         n = len(self.procs)
         p = PyMon(argv, self.dir, env, self.path("out.%d" % n), self.path("err.%d" % n))
@@ -393,8 +395,10 @@ class Trees(Scenario):
             spin(i)
             os.rename(self.path("w", "m%d" % i), self.path("w", "n%d" % i))
             time.sleep(0.005)
-        self.wait_runs(n + 1)
-        time.sleep(0.3)
+        # A file after the renames: once its run came, every rename before
+        # it was handled (directories alone need not start a run).
+        write(self.path("w", "sentinel.py"))
+        self.wait_run_with("w/sentinel.py", n)
         # Later writes, well after the renames, in every subdirectory.
         n = len(self.runs())
         want = set()
@@ -811,3 +815,27 @@ class Limits(Scenario):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+# ---------------------------------------------------------------------------
+# The same scenarios with the polling backend (PYMON_POLL=100ms): the same
+# runs and paths are expected whichever backend found the changes.
+# ---------------------------------------------------------------------------
+
+POLL = {"PYMON_POLL": "100ms"}
+
+
+class PolledSaves(Saves):
+    ENV = POLL
+
+
+class PolledTrees(Trees):
+    ENV = POLL
+
+
+class PolledFloods(Floods):
+    ENV = POLL
+
+
+class PolledHostileNames(HostileNames):
+    ENV = POLL
