@@ -176,7 +176,8 @@ out:
 
 /* ---- which file systems ------------------------------------------------ */
 
-/* f_type values from linux/magic.h and the file systems' own sources. */
+/* f_type values checked against linux/magic.h (Debian 12), except vboxsf,
+ * which is not there: VBOXSF_SUPER_MAGIC in the kernel's fs/vboxsf. */
 static const struct {
 	long magic;
 	const char *name;
@@ -189,6 +190,7 @@ static const struct {
 	{0x01021997, "9p", "changes from the host (WSL2 /mnt/c, VM shares)"},
 	{0x65735546, "fuse", "changes made by the FUSE server's side (sshfs, Docker Desktop)"},
 	{0x5346414F, "afs", "changes from other AFS clients"},
+	{0x6B414653, "afs", "changes from other AFS clients"}, /* kAFS */
 	{0x00C36400, "ceph", "changes from other Ceph clients"},
 	{0x786F4256, "vboxsf", "changes from the VirtualBox host"},
 };

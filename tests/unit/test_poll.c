@@ -72,7 +72,8 @@ TEST(poll_blind_file_systems_by_magic)
 		const char *name;
 	} blind[] = {{0x6969, "nfs"},          {0x517B, "smb"},        {(long)0xFF534D42, "cifs"},
 	             {(long)0xFE534D42, "smb2"}, {0x01021997, "9p"},    {0x65735546, "fuse"},
-	             {0x5346414F, "afs"},       {0x00C36400, "ceph"},  {0x786F4256, "vboxsf"}};
+	             {0x5346414F, "afs"},       {0x6B414653, "afs"},   {0x00C36400, "ceph"},
+	             {0x786F4256, "vboxsf"}};
 	for (size_t i = 0; i < sizeof blind / sizeof blind[0]; i++) {
 		const char *name = NULL;
 		CHECK(pm_fs_blind(blind[i].magic, &name));
