@@ -59,6 +59,15 @@ $(BUILD)/obj/%.o: %.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(PM_CFLAGS) -c $< -o $@
 
+# The command line is a plain client of the library: pymon.h and its own
+# headers only, no -Isrc (tests/integration/test_layering.py checks it).
+CLI_CFLAGS = $(filter-out -Isrc,$(PM_CFLAGS)) -Isrc/cli
+
+$(BUILD)/obj/src/cli/%.o: src/cli/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(CLI_CFLAGS) -c $< -o $@
+
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC -fPIC $<")

@@ -1,8 +1,9 @@
 /* Project config: finding the file, turning its TOML into options (the
  * keys are the long options), [[rule]] jobs, and --print-config. */
-#include "cli/config.h"
+#include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -12,6 +13,12 @@
 #include <unistd.h>
 
 #define MAX_CONFIG (4u << 20)
+#define ENOTREG 1000 /* read_file: not a regular file (no errno says it) */
+
+static const char *read_error(int err)
+{
+	return err == ENOTREG ? "not a regular file" : strerror(err);
+}
 
 static int bad(char *msg, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -38,11 +45,27 @@ static char *keep(struct cli_config *cfg, char *s)
 	return s;
 }
 
+/* Only a regular file: a FIFO or a device would block or never end
+ * (opened without blocking, then checked, so no open hangs either). */
 static char *read_file(const char *path, size_t *len, int *err)
 {
-	FILE *f = fopen(path, "rbe");
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		*err = errno;
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		*err = S_ISDIR(st.st_mode) ? EISDIR : ENOTREG;
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "rb");
 	if (!f) {
 		*err = errno;
+		close(fd);
 		return NULL;
 	}
 	char *buf = malloc(MAX_CONFIG + 1);
@@ -121,6 +144,11 @@ static void where(const struct ctx *c, unsigned line, unsigned col, char *buf, s
 	snprintf(buf, n, "%s:%u:%u", c->cfg->path, line, col);
 }
 
+static struct cli_origin origin_at(const struct ctx *c, unsigned line, unsigned col)
+{
+	return (struct cli_origin){.source = CLI_SRC_CONFIG, .file = c->cfg->path, .line = line, .col = col};
+}
+
 /* A relative watch path is relative to the config file's directory. */
 static const char *watch_path(struct ctx *c, const char *p)
 {
@@ -133,14 +161,22 @@ static const char *watch_path(struct ctx *c, const char *p)
 	return keep(c->cfg, joined);
 }
 
-static int set_one(struct ctx *c, const char *key, const char *val, const char *origin)
+/* key = val; at is where the key is, item where this value is (they
+ * differ in a list), for the messages about a watch path. */
+static int set_one(struct ctx *c, const char *key, const char *val, const struct cli_origin *at,
+                   const struct cli_origin *item)
 {
-	if (val && strcmp(key, "watch") == 0) {
+	bool watch = val && strcmp(key, "watch") == 0;
+	if (watch) {
 		val = watch_path(c, val);
 		if (!val)
 			return -ENOMEM;
 	}
-	return cli_options_set(c->o, key, val, origin, c->msg, c->len);
+	size_t before = c->o->nwatch;
+	int r = cli_options_set(c->o, key, val, at, c->msg, c->len);
+	if (r == 0 && watch && c->o->nwatch == before + 1)
+		c->o->watch_origin[before] = *item;
+	return r;
 }
 
 static char **argv_of(struct ctx *c, const struct toml_value *v, const char *key, const char *origin)
@@ -165,18 +201,26 @@ static char **argv_of(struct ctx *c, const struct toml_value *v, const char *key
 			bad(c->msg, c->len, "%s:%u:%u: '%s' must be a list of strings", c->cfg->path, it->line, it->col, key);
 			return NULL;
 		}
+		if (memchr(it->u.str.s, '\0', it->u.str.len)) {
+			bad(c->msg, c->len, "%s:%u:%u: '%s' holds a NUL character (\\u0000)", c->cfg->path, it->line,
+			    it->col, key);
+			return NULL;
+		}
 		argv[i] = it->u.str.s;
 	}
 	return argv;
 }
 
-static int command_key(struct ctx *c, const char *key, const struct toml_value *v, const char *origin)
+static int command_key(struct ctx *c, const char *key, const struct toml_value *v, const char *origin,
+                       const struct cli_origin *at)
 {
 	bool each = strcmp(key, "each") == 0;
 	if (v->type == TOML_STRING && strcmp(key, "exec") != 0) {
 		if (!*v->u.str.s)
 			return bad(c->msg, c->len, "%s: '%s' is empty", origin, key);
-		return cli_options_set_command(c->o, v->u.str.s, NULL, each, origin);
+		if (memchr(v->u.str.s, '\0', v->u.str.len))
+			return bad(c->msg, c->len, "%s: '%s' holds a NUL character (\\u0000)", origin, key);
+		return cli_options_set_command(c->o, v->u.str.s, NULL, each, at);
 	}
 	if (v->type != TOML_ARRAY)
 		return bad(c->msg, c->len, "%s: '%s' must be %s", origin, key,
@@ -184,7 +228,7 @@ static int command_key(struct ctx *c, const char *key, const struct toml_value *
 	char **argv = argv_of(c, v, key, origin);
 	if (!argv)
 		return -EINVAL;
-	return cli_options_set_command(c->o, NULL, argv, each, origin);
+	return cli_options_set_command(c->o, NULL, argv, each, at);
 }
 
 /* A scalar as the text an option takes: "100ms" stays, 100 becomes "100". */
@@ -221,20 +265,25 @@ static int scalar_text(struct ctx *c, const char *key, const struct toml_value *
 static int apply_key(struct ctx *c, const char *key, const struct toml_value *v, unsigned line, unsigned col)
 {
 	char origin[160], num[32];
+	struct cli_origin at = origin_at(c, line, col);
 	where(c, line, col, origin, sizeof origin);
 	if (strcmp(key, "command") == 0 || strcmp(key, "exec") == 0 || strcmp(key, "each") == 0)
-		return command_key(c, key, v, origin);
-	if (!cli_options_known(key))
-		return bad(c->msg, c->len, "%s: unknown key '%s' (keys are the long options: watch, ext, ignore, "
-		           "delay, command, exec, each, ...)", origin, key);
+		return command_key(c, key, v, origin, &at);
+	if (!cli_options_known(key)) {
+		char hint[80];
+		cli_did_you_mean(key, 1, hint, sizeof hint);
+		return bad(c->msg, c->len, "%s: unknown key '%s'%s", origin, key,
+		           *hint ? hint : " (keys are the long options: watch, ext, ignore, delay, command, exec, "
+		                          "each, ...)");
+	}
 	if (v->type == TOML_BOOL) {
 		if (v->u.b)
-			return set_one(c, key, NULL, origin);
+			return set_one(c, key, NULL, &at, &at);
 		/* false: nothing to set, but the key must still exist. */
 		struct cli_options scratch;
 		cli_options_init(&scratch, 0, NULL);
 		scratch.watch_mode = c->o->watch_mode;
-		int r = cli_options_set(&scratch, key, NULL, origin, c->msg, c->len);
+		int r = cli_options_set(&scratch, key, NULL, &at, c->msg, c->len);
 		cli_options_free(&scratch);
 		return r;
 	}
@@ -260,22 +309,48 @@ static int apply_key(struct ctx *c, const char *key, const struct toml_value *v,
 				strcat(joined, text);
 				continue;
 			}
-			r = set_one(c, key, text, origin);
+			struct cli_origin item = origin_at(c, it->line, it->col);
+			r = set_one(c, key, text, &at, &item);
 			if (r < 0)
 				return r;
 		}
 		if (strcmp(key, "on") == 0)
-			return set_one(c, key, joined, origin);
+			return set_one(c, key, joined, &at, &at);
 		return 0;
 	}
 	const char *text;
 	int r = scalar_text(c, key, v, origin, num, sizeof num, &text);
-	return r < 0 ? r : set_one(c, key, text, origin);
+	return r < 0 ? r : set_one(c, key, text, &at, &at);
+}
+
+/* One table gives one command: two of command, exec and each are refused
+ * with both places named (neither silently wins). */
+static int one_command(struct ctx *c, const struct toml_value *t)
+{
+	static const char *const keys[] = {"command", "exec", "each"};
+	size_t first = SIZE_MAX;
+	for (size_t i = 0; i < t->u.tab.count; i++) {
+		for (size_t k = 0; k < 3; k++) {
+			if (strcmp(t->u.tab.keys[i], keys[k]) != 0)
+				continue;
+			if (first == SIZE_MAX) {
+				first = i;
+				continue;
+			}
+			return bad(c->msg, c->len, "%s:%u:%u: '%s' and '%s' (%s:%u:%u) in one table: give one command",
+			           c->cfg->path, t->u.tab.key_lines[i], t->u.tab.key_cols[i], t->u.tab.keys[i],
+			           t->u.tab.keys[first], c->cfg->path, t->u.tab.key_lines[first], t->u.tab.key_cols[first]);
+		}
+	}
+	return 0;
 }
 
 /* Applies every key of table t to c->o; "rule" is handled by the caller. */
 static int apply_table(struct ctx *c, const struct toml_value *t, bool allow_rules)
 {
+	int r0 = one_command(c, t);
+	if (r0 < 0)
+		return r0;
 	for (size_t i = 0; i < t->u.tab.count; i++) {
 		const char *key = t->u.tab.keys[i];
 		if (allow_rules && strcmp(key, "rule") == 0)
@@ -330,10 +405,8 @@ static int load_rules(struct ctx *c, const struct toml_value *t)
 }
 
 int cli_config_load(struct cli_config *cfg, struct cli_options *o, const char *explicit_path,
-                    int argc, char **argv, char *msg, size_t len)
+                    char *msg, size_t len)
 {
-	(void)argc;
-	(void)argv;
 	memset(cfg, 0, sizeof *cfg);
 	cfg->path = explicit_path ? strdup(explicit_path) : find_config();
 	if (!cfg->path)
@@ -342,7 +415,7 @@ int cli_config_load(struct cli_config *cfg, struct cli_options *o, const char *e
 	int err;
 	char *text = read_file(cfg->path, &n, &err);
 	if (!text)
-		return bad(msg, len, "--config '%s': %s", cfg->path, strerror(err));
+		return bad(msg, len, "%s '%s': %s", explicit_path ? "--config" : "config file", cfg->path, read_error(err));
 	char perr[400];
 	cfg->root = toml_parse(text, n, perr, sizeof perr);
 	free(text);
@@ -395,9 +468,10 @@ static void print_list(FILE *f, const char *const *v, size_t n)
 	fputc(']', f);
 }
 
-static void print_origin(FILE *f, const char *o)
+static void print_origin(FILE *f, struct cli_origin o)
 {
-	fprintf(f, "    # %s\n", *o ? o : "default");
+	char buf[300];
+	fprintf(f, "    # %s\n", cli_origin_text(&o, buf, sizeof buf));
 }
 
 static void print_kinds(FILE *f, unsigned kinds)
@@ -471,7 +545,7 @@ static void print_options(FILE *f, const struct cli_options *o, bool rule)
 	} flags[] = {{OPT_CLEAR, "clear"}, {OPT_POSTPONE, "postpone"}, {OPT_ONCE, "once"}, {OPT_RS, "rs"},
 	             {OPT_QUIET, "quiet"}, {OPT_VERBOSE, "verbose"}, {OPT_NO_COLOR, "no-color"}};
 	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
-		fprintf(f, "%s = %s", flags[i].name, *o->origin[flags[i].id] ? "true" : "false");
+		fprintf(f, "%s = %s", flags[i].name, o->origin[flags[i].id].source ? "true" : "false");
 		print_origin(f, o->origin[flags[i].id]);
 	}
 }

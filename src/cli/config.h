@@ -4,8 +4,8 @@
 #ifndef PYMON_CLI_CONFIG_H
 #define PYMON_CLI_CONFIG_H
 
-#include "cli/options.h"
-#include "cli/toml.h"
+#include "options.h"
+#include "toml.h"
 
 #include <stdio.h>
 
@@ -35,7 +35,7 @@ struct cli_config {
  * found), or -EINVAL with "FILE:LINE:COL: message" in msg, or -ENOMEM.
  */
 int cli_config_load(struct cli_config *cfg, struct cli_options *o, const char *explicit_path,
-                    int argc, char **argv, char *msg, size_t len);
+                    char *msg, size_t len);
 
 /* --print-config: the merged settings, each with where it came from. */
 void cli_config_print(FILE *f, const struct cli_config *cfg, const struct cli_options *o);

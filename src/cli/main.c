@@ -6,11 +6,11 @@
  * one per [[rule]] of the config. Exit status: 2 for bad input (nothing was
  * started), 1 for a runtime error, else what pymon_observe() returns (128+N
  * after signal N, or the command's status with --once). */
-#include "cli/config.h"
-#include "cli/observer.h"
-#include "cli/options.h"
-#include "cli/output.h"
-#include "cli/watch.h"
+#include "config.h"
+#include "observer.h"
+#include "options.h"
+#include "output.h"
+#include "watch.h"
 #include "pymon.h"
 
 #include <errno.h>
@@ -136,11 +136,7 @@ static int configure_stdin(struct app *a, pymon_error *err)
 static void init_output(struct app *a, struct job *j, const char *label)
 {
 	/* Presentation is global: the command line and the top table. */
-	struct cli_options shown = *j->opt;
-	shown.verbosity = a->opt.verbosity;
-	shown.no_color = a->opt.no_color;
-	shown.clear = a->opt.clear;
-	cli_output_init(&j->out, &shown);
+	cli_output_init(&j->out, j->opt, &a->opt);
 	snprintf(j->out.label, sizeof j->out.label, "%s", label);
 }
 
@@ -199,6 +195,7 @@ static int run(struct app *a)
 		cli_output_usage_error(err.message);
 	if (status)
 		goto fail;
+	cli_output_version(&a->jobs[0].out);
 	for (size_t i = 0; i < a->njobs; i++)
 		cli_output_banner(&a->jobs[i].out, a->jobs[i].opt);
 	if (configure_stdin(a, &err) < 0 || pymon_watcher_start(a->w, &err) < 0)
@@ -230,32 +227,20 @@ static int check_all_paths(struct app *a, char *msg, size_t len)
 	return 0;
 }
 
-/* Options are read twice: first to learn --config/--no-config (and to
- * report bad input before any file is read), then on top of the file. */
+/* argv is parsed once, before any file is read (bad input is reported
+ * first); the config file then fills in what the command line left. */
 static int parse(struct app *a, int argc, char **argv, char *msg, size_t len)
 {
-	struct cli_options probe;
-	cli_options_init(&probe, argc, argv);
-	int r = cli_options_parse(&probe, argc, argv, msg, len);
-	a->opt.action = probe.action;
-	if (r < 0 || probe.action != CLI_RUN) {
-		cli_options_free(&probe);
-		return r;
-	}
-	const char *config = probe.config_file;
-	int no_config = probe.no_config;
-	cli_options_free(&probe);
-
 	cli_options_init(&a->opt, argc, argv);
-	if (!no_config) {
-		r = cli_config_load(&a->cfg, &a->opt, config, argc, argv, msg, len);
+	int r = cli_options_parse(&a->opt, argc, argv, msg, len);
+	if (r < 0 || a->opt.action != CLI_RUN)
+		return r;
+	if (!a->opt.no_config) {
+		r = cli_config_load(&a->cfg, &a->opt, a->opt.config_file, msg, len);
 		if (r < 0)
 			return r;
 	}
-	r = cli_options_parse(&a->opt, argc, argv, msg, len);
-	if (r == 0)
-		r = cli_options_finish(&a->opt, msg, len);
-	return r;
+	return cli_options_finish(&a->opt, msg, len);
 }
 
 int main(int argc, char **argv)
@@ -282,7 +267,7 @@ int main(int argc, char **argv)
 		status = EXIT_USAGE;
 	} else if (a.opt.watch_mode) {
 		struct cli_output out;
-		cli_output_init(&out, &a.opt);
+		cli_output_init(&out, &a.opt, &a.opt);
 		status = cli_watch_run(&a.opt, &out);
 	} else if (plan_jobs(&a) < 0) {
 		cli_output_error("out of memory");

@@ -1,5 +1,5 @@
 /* Options to observer: the part every mode shares. */
-#include "cli/observer.h"
+#include "observer.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,7 +12,12 @@ int cli_check_paths(const struct cli_options *opt, char *msg, size_t len)
 		struct stat st;
 		if (stat(opt->watch[i], &st) < 0) {
 			int e = errno;
-			snprintf(msg, len, "--watch '%s': %s", opt->watch[i], strerror(e));
+			const struct cli_origin *at = opt->watch_origin ? &opt->watch_origin[i] : NULL;
+			if (at && at->source == CLI_SRC_CONFIG)
+				snprintf(msg, len, "%s:%u:%u: watch '%s': %s", at->file, at->line, at->col, opt->watch[i],
+				         strerror(e));
+			else
+				snprintf(msg, len, "--watch '%s': %s", opt->watch[i], strerror(e));
 			return -e;
 		}
 	}

@@ -3,7 +3,7 @@
 #ifndef PYMON_CLI_OBSERVER_H
 #define PYMON_CLI_OBSERVER_H
 
-#include "cli/options.h"
+#include "options.h"
 #include "pymon.h"
 
 /* Roots, ignores, extensions, kinds, delay and flags. 0 or a negative

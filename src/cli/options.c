@@ -5,7 +5,8 @@
  * test keeps the two identical). Options come first; the first word that
  * is not an option starts the command, and everything after it belongs to
  * the command. */
-#include "cli/options.h"
+#include "options.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -36,10 +37,12 @@ struct opt_spec {
 };
 
 static const struct opt_spec specs[] = {
+	{OPT_EXEC, FOR_RUN, 'x', "exec", "CMD",
+	 "Run CMD, exactly as the COMMAND argument would be run (the nodemon spelling: py-mon -x \"python3 -m http.server\")."},
 	{OPT_WATCH, FOR_BOTH, 'w', "watch", "PATH",
 	 "Watch PATH, a file or a directory (recursively). Repeatable. Default: the current directory."},
 	{OPT_EXT, FOR_BOTH, 'e', "ext", "LIST",
-	 "Only react to files with these extensions, comma separated, e.g. py,toml,html. Repeatable. Default: every file."},
+	 "Only react to files with these extensions, comma separated, e.g. py,toml,html (*.py is read as py). Repeatable. Default: every file."},
 	{OPT_IGNORE, FOR_BOTH, 'i', "ignore", "GLOB",
 	 "Ignore paths matching GLOB, in gitignore syntax, relative to the watched directory. Repeatable."},
 	{OPT_NO_DEFAULT_IGNORE, FOR_BOTH, 0, "no-default-ignore", NULL,
@@ -110,6 +113,27 @@ static int out_of_memory(char *msg, size_t len)
 	snprintf(msg, len, "out of memory");
 	return -ENOMEM;
 }
+
+const char *cli_origin_text(const struct cli_origin *o, char *buf, size_t len)
+{
+	switch (o->source) {
+	case CLI_SRC_CONFIG:
+		snprintf(buf, len, "%s:%u:%u", o->file ? o->file : "?", o->line, o->col);
+		break;
+	case CLI_SRC_ENV:
+		snprintf(buf, len, "environment");
+		break;
+	case CLI_SRC_ARGV:
+		snprintf(buf, len, "command line");
+		break;
+	default:
+		snprintf(buf, len, "default");
+		break;
+	}
+	return buf;
+}
+
+static const struct cli_origin from_argv = {.source = CLI_SRC_ARGV};
 
 /* ---- values ------------------------------------------------------------ */
 
@@ -309,17 +333,85 @@ static int apply_duration(unsigned *out, const char *name, const char *val, char
 	return 0;
 }
 
+static int push_watch(struct cli_options *o, const char *path, const struct cli_origin *origin)
+{
+	struct cli_origin *w = realloc(o->watch_origin, (o->nwatch + 1) * sizeof *w);
+	if (!w)
+		return -ENOMEM;
+	o->watch_origin = w;
+	w[o->nwatch] = *origin;
+	return push(&o->watch, &o->nwatch, path);
+}
+
+/* An owned copy of s, freed with the options. */
+static char *own(struct cli_options *o, char *s)
+{
+	if (!s)
+		return NULL;
+	char **v = realloc(o->owned_strings, (o->nowned + 1) * sizeof *v);
+	if (!v) {
+		free(s);
+		return NULL;
+	}
+	o->owned_strings = v;
+	v[o->nowned++] = s;
+	return s;
+}
+
+/* "*.py,*.html" is read as "py,html" (the glob users write for a file
+ * type); any other glob character in an extension is refused. 0 with *out
+ * set (val itself when nothing changed), -EINVAL, -ENOMEM. */
+static int normalise_extensions(struct cli_options *o, const char *name, const char *val,
+                                const char **out, char *msg, size_t len)
+{
+	if (!strpbrk(val, "*?[]")) {
+		*out = val;
+		return 0;
+	}
+	char *copy = own(o, malloc(strlen(val) + 1));
+	if (!copy)
+		return out_of_memory(msg, len);
+	char *w = copy;
+	for (const char *p = val; *p;) {
+		size_t sep = strspn(p, ", \t");
+		memcpy(w, p, sep);
+		w += sep;
+		p += sep;
+		size_t n = strcspn(p, ", \t");
+		if (n >= 2 && p[0] == '*' && p[1] == '.') {
+			p += 2;
+			n -= 2;
+		}
+		const char *bad = NULL;
+		for (size_t k = 0; k < n; k++)
+			if (strchr("*?[]", p[k]))
+				bad = p;
+		if (bad)
+			return fail(msg, len, "%s '%s': '%.*s' is a glob, not an extension (write py for *.py, "
+			            "or use --ignore for patterns)", name, val, (int)n, bad);
+		memcpy(w, p, n);
+		w += n;
+		p += n;
+	}
+	*w = '\0';
+	*out = copy;
+	return 0;
+}
+
 static int apply_list(struct cli_options *o, const struct opt_spec *s, const char *name,
-                      const char *val, char *msg, size_t len)
+                      const char *val, const struct cli_origin *origin, char *msg, size_t len)
 {
 	int r = 0;
 	switch (s->id) {
 	case OPT_WATCH:
 		if (!*val)
 			return fail(msg, len, "%s '': empty path", name);
-		r = push(&o->watch, &o->nwatch, val);
+		r = push_watch(o, val, origin);
 		break;
 	case OPT_EXT:
+		r = normalise_extensions(o, name, val, &val, msg, len);
+		if (r < 0)
+			return r;
 		if (!has_extension(val))
 			return fail(msg, len, "%s '%s': no extension given (use e.g. py,toml)", name, val);
 		r = push(&o->ext, &o->next, val);
@@ -336,7 +428,7 @@ static int apply_list(struct cli_options *o, const struct opt_spec *s, const cha
 }
 
 static int apply_value(struct cli_options *o, const struct opt_spec *s, const char *name,
-                       const char *val, char *msg, size_t len)
+                       const char *val, const struct cli_origin *origin, char *msg, size_t len)
 {
 	pymon_error perr;
 	switch (s->id) {
@@ -383,8 +475,13 @@ static int apply_value(struct cli_options *o, const struct opt_spec *s, const ch
 			return fail(msg, len, "%s '': empty file name", name);
 		o->config_file = val;
 		return 0;
+	case OPT_EXEC:
+		if (o->exec)
+			return fail(msg, len, "%s given twice ('%s', then '%s')", name, o->exec, val);
+		o->exec = val;
+		return 0;
 	default:
-		return apply_list(o, s, name, val, msg, len);
+		return apply_list(o, s, name, val, origin, msg, len);
 	}
 }
 
@@ -410,34 +507,29 @@ static void apply_flag(struct cli_options *o, const struct opt_spec *s)
 	}
 }
 
-/* Lists given on the command line replace those of a config file. */
-static void clear_list(struct cli_options *o, enum cli_opt id)
-{
-	if (id == OPT_WATCH)
-		o->nwatch = 0;
-	else if (id == OPT_EXT)
-		o->next = 0;
-	else if (id == OPT_IGNORE)
-		o->nignore = 0;
-}
-
 /* Applies one option (val NULL for a flag) and records where it came from. */
 static int apply(struct cli_options *o, const struct opt_spec *s, const char *name, const char *val,
-                 const char *origin, char *msg, size_t len)
+                 const struct cli_origin *origin, char *msg, size_t len)
 {
 	unsigned mode = o->watch_mode ? FOR_WATCH : FOR_RUN;
 	if (!(s->modes & mode))
 		return fail(msg, len, "option '%s' is only for %s", name,
 		            s->modes == FOR_WATCH ? "py-mon watch" : "running a command, not py-mon watch");
-	bool from_cli = strcmp(origin, "command line") == 0;
-	if (from_cli && strcmp(o->origin[s->id], "command line") != 0)
-		clear_list(o, s->id);
-	snprintf(o->origin[s->id], sizeof o->origin[s->id], "%s", origin);
+	o->origin[s->id] = *origin;
 	if (!s->arg) {
 		apply_flag(o, s);
 		return 0;
 	}
-	return apply_value(o, s, name, val, msg, len);
+	return apply_value(o, s, name, val, origin, msg, len);
+}
+
+/* Whether the command line already decided what option id sets (-q and
+ * -v both set the verbosity). */
+static bool set_by_argv(const struct cli_options *o, enum cli_opt id)
+{
+	if (id == OPT_QUIET || id == OPT_VERBOSE)
+		return o->origin[OPT_QUIET].source == CLI_SRC_ARGV || o->origin[OPT_VERBOSE].source == CLI_SRC_ARGV;
+	return o->origin[id].source == CLI_SRC_ARGV;
 }
 
 /* ---- option words -------------------------------------------------------- */
@@ -468,12 +560,15 @@ static int parse_long(struct cli_options *o, int argc, char **argv, int *i, char
 	char name[64];
 
 	snprintf(name, sizeof name, "--%.*s", (int)(n < 60 ? n : 60), word);
-	if (!s)
-		return fail(msg, len, "unknown option '%s'", eq ? name : argv[*i]);
+	if (!s) {
+		char hint[80];
+		return fail(msg, len, "unknown option '%s'%s", eq ? name : argv[*i],
+		            cli_did_you_mean(name + 2, 0, hint, sizeof hint));
+	}
 	if (!s->arg) {
 		if (eq)
 			return fail(msg, len, "option '%s' takes no value (got '%s')", name, argv[*i]);
-		return apply(o, s, name, NULL, "command line", msg, len);
+		return apply(o, s, name, NULL, &from_argv, msg, len);
 	}
 	const char *val = eq ? eq + 1 : NULL;
 	if (!val) {
@@ -481,7 +576,7 @@ static int parse_long(struct cli_options *o, int argc, char **argv, int *i, char
 			return fail(msg, len, "option '%s' needs a value (%s)", name, s->arg);
 		val = argv[++*i];
 	}
-	return apply(o, s, name, val, "command line", msg, len);
+	return apply(o, s, name, val, &from_argv, msg, len);
 }
 
 /* "-c", "-cp", "-d100", "-d 100", "-cd100". */
@@ -496,7 +591,7 @@ static int parse_short(struct cli_options *o, int argc, char **argv, int *i, cha
 			return fail(msg, len, "unknown option in '%s'", argv[*i]);
 		}
 		if (!s->arg) {
-			int r = apply(o, s, name, NULL, "command line", msg, len);
+			int r = apply(o, s, name, NULL, &from_argv, msg, len);
 			if (r < 0 || o->action != CLI_RUN)
 				return r;
 			continue;
@@ -507,7 +602,7 @@ static int parse_short(struct cli_options *o, int argc, char **argv, int *i, cha
 				return fail(msg, len, "option '%s' needs a value (%s)", name, s->arg);
 			val = argv[++*i];
 		}
-		return apply(o, s, name, val, "command line", msg, len);
+		return apply(o, s, name, val, &from_argv, msg, len);
 	}
 	return 0;
 }
@@ -567,18 +662,17 @@ static int set_command(struct cli_options *o, int n, char **words, int literal, 
 		return fail(msg, len, "missing command (e.g. py-mon \"python3 app.py\")");
 	if (blank(words[0]))
 		return fail(msg, len, "empty command '%s'", words[0]);
-	if (!literal && is_python_script(words[0]))
+	if (!literal && is_python_script(words[0])) {
+		o->command_origin = from_argv;
 		return set_python(o, n, words, msg, len);
+	}
 	o->shell = NULL;
 	o->argv = NULL;
-	/* A command given here replaces the file's, per-file mode included. */
-	if (strcmp(o->origin[OPT_EACH], "command line") != 0)
-		o->each = 0;
 	if (literal || n > 1)
 		o->argv = words;
 	else
 		o->shell = words[0];
-	snprintf(o->command_origin, sizeof o->command_origin, "command line");
+	o->command_origin = from_argv;
 	return 0;
 }
 
@@ -597,16 +691,14 @@ static void set_defaults(struct cli_options *o)
 /* py-mon watch [OPTIONS] [PATH...]: the words left are paths. */
 static int set_watch_paths(struct cli_options *o, int n, char **words, char *msg, size_t len)
 {
-	if (n > 0 && strcmp(o->origin[OPT_WATCH], "command line") != 0)
-		o->nwatch = 0;
 	for (int k = 0; k < n; k++) {
 		if (!*words[k])
 			return fail(msg, len, "empty path");
-		if (push(&o->watch, &o->nwatch, words[k]) < 0)
+		if (push_watch(o, words[k], &from_argv) < 0)
 			return out_of_memory(msg, len);
 	}
 	if (n > 0)
-		snprintf(o->origin[OPT_WATCH], sizeof o->origin[OPT_WATCH], "command line");
+		o->origin[OPT_WATCH] = from_argv;
 	return 0;
 }
 
@@ -621,6 +713,8 @@ static int parse_words(struct cli_options *o, int argc, char **argv, char *msg, 
 		if (strcmp(a, "--") == 0) {
 			if (o->watch_mode)
 				return set_watch_paths(o, argc - i - 1, argv + i + 1, msg, len);
+			if (o->exec)
+				return fail(msg, len, "--exec '%s' and a command after -- : give one of them", o->exec);
 			return set_command(o, argc - i - 1, argv + i + 1, 1, msg, len);
 		}
 		if (a[0] == '-' && a[1] == '-')
@@ -634,6 +728,12 @@ static int parse_words(struct cli_options *o, int argc, char **argv, char *msg, 
 	}
 	if (o->watch_mode)
 		return set_watch_paths(o, argc - i, argv + i, msg, len);
+	if (o->exec) {
+		if (i < argc)
+			return fail(msg, len, "--exec '%s' and a command after the options ('%s'): give one of them",
+			            o->exec, argv[i]);
+		return set_command(o, 1, (char **)&o->exec, 0, msg, len);
+	}
 	/* No command on the command line: a config file may still give one. */
 	if (i == argc)
 		return 0;
@@ -701,13 +801,17 @@ void cli_words_free(char **words)
 }
 
 int cli_options_set_command(struct cli_options *o, const char *shell, char **argv, int each,
-                            const char *origin)
+                            const struct cli_origin *origin)
 {
+	if (o->command_origin.source == CLI_SRC_ARGV)
+		return 0; /* a command given there replaces the file's, per-file mode included */
 	o->shell = shell;
 	o->argv = argv;
-	if (each)
+	if (each) {
 		o->each = 1;
-	snprintf(o->command_origin, sizeof o->command_origin, "%s", origin);
+		o->origin[OPT_EACH] = *origin;
+	}
+	o->command_origin = *origin;
 	return 0;
 }
 
@@ -720,7 +824,7 @@ int cli_options_finish(struct cli_options *o, char *msg, size_t len)
 {
 	if (o->action != CLI_RUN)
 		return 0;
-	if (!o->nwatch && push(&o->watch, &o->nwatch, ".") < 0)
+	if (!o->nwatch && push_watch(o, ".", &(struct cli_origin){.source = CLI_SRC_DEFAULT}) < 0)
 		return out_of_memory(msg, len);
 	if (o->print_config)
 		return 0;
@@ -741,13 +845,14 @@ int cli_options_finish(struct cli_options *o, char *msg, size_t len)
 	}
 	if (o->jobs && !o->each)
 		return fail(msg, len, "--jobs needs --each");
-	if (o->each && !o->origin[OPT_ON][0])
+	if (o->each && o->origin[OPT_ON].source == CLI_SRC_DEFAULT)
 		o->kinds = PYMON_CREATE | PYMON_MODIFY | PYMON_MOVE;
 	return 0;
 }
 
-int cli_options_set(struct cli_options *o, const char *key, const char *val, const char *origin,
-                    char *msg, size_t len)
+/* A config key as an option: '_' may stand for '-'; the options that
+ * only make sense on a command line are no keys. */
+static const struct opt_spec *find_key(const char *key)
 {
 	char name[64];
 	snprintf(name, sizeof name, "%s", key);
@@ -755,19 +860,103 @@ int cli_options_set(struct cli_options *o, const char *key, const char *val, con
 		if (*c == '_')
 			*c = '-';
 	const struct opt_spec *s = find_long(name, strlen(name));
-	if (!s || s->id == OPT_HELP || s->id == OPT_VERSION || s->id == OPT_CONFIG ||
-	    s->id == OPT_NO_CONFIG || s->id == OPT_PRINT_CONFIG)
-		return fail(msg, len, "%s: unknown key '%s'", origin, key);
-	if (!s->arg != !val)
-		return fail(msg, len, "%s: '%s' %s", origin, key, s->arg ? "needs a value" : "is true or false");
+	if (!s || s->id == OPT_HELP || s->id == OPT_VERSION || s->id == OPT_CONFIG || s->id == OPT_NO_CONFIG ||
+	    s->id == OPT_PRINT_CONFIG || s->id == OPT_EXEC)
+		return NULL;
+	return s;
+}
+
+/* Keys a config table holds besides the options. */
+static const char *const extra_keys[] = {"command", "exec", "each", "name", "rule"};
+
+const char *cli_did_you_mean(const char *word, int config_key, char *buf, size_t len)
+{
+	const char *best = NULL;
+	unsigned best_d = 100;
+	char w[64];
+	snprintf(w, sizeof w, "%s", word);
+	for (char *c = w; *c; c++)
+		if (config_key && *c == '_')
+			*c = '-';
+	for (size_t i = 0; i < NSPECS; i++) {
+		if (config_key && !find_key(specs[i].long_name))
+			continue;
+		unsigned d = cli_edit_distance(w, specs[i].long_name);
+		if (d < best_d) {
+			best_d = d;
+			best = specs[i].long_name;
+		}
+	}
+	for (size_t i = 0; config_key && i < sizeof extra_keys / sizeof extra_keys[0]; i++) {
+		unsigned d = cli_edit_distance(w, extra_keys[i]);
+		if (d < best_d) {
+			best_d = d;
+			best = extra_keys[i];
+		}
+	}
+	/* Close: a third of the word at most (one edit for short words). */
+	size_t n = strlen(w);
+	unsigned limit = n <= 4 ? 1 : (unsigned)(n / 3 > 1 ? n / 3 : 1);
+	if (!best || best_d > limit) {
+		snprintf(buf, len, "%s", "");
+		return buf;
+	}
+	snprintf(buf, len, " (did you mean '%s%s'?)", config_key ? "" : "--", best);
+	return buf;
+}
+
+const char *cli_value_kind(const char *key)
+{
+	const struct opt_spec *s = find_key(key);
+	if (!s || !s->arg)
+		return NULL;
+	switch (s->id) {
+	case OPT_DELAY:
+	case OPT_STOP_TIMEOUT:
+	case OPT_TIMEOUT:
+		return "a duration: a string such as \"250ms\" or \"1.5s\", or an integer of milliseconds";
+	case OPT_SIGNAL:
+		return "a signal: a string such as \"TERM\" or \"HUP\", or its number";
+	case OPT_JOBS:
+	case OPT_COUNT:
+		return "a positive integer";
+	case OPT_WATCH:
+		return "a path (a string) or a list of paths";
+	case OPT_EXT:
+		return "a string such as \"py,toml\" or a list of extensions";
+	case OPT_IGNORE:
+		return "a glob (a string) or a list of globs";
+	case OPT_ON:
+		return "a string such as \"create,modify\" or a list of event kinds";
+	case OPT_ON_BUSY:
+		return "one of \"restart\", \"queue\", \"ignore\", \"signal\"";
+	default:
+		return "a string";
+	}
+}
+
+int cli_options_set(struct cli_options *o, const char *key, const char *val, const struct cli_origin *origin,
+                    char *msg, size_t len)
+{
+	char where[200], hint[80];
+	cli_origin_text(origin, where, sizeof where);
+	const struct opt_spec *s = find_key(key);
+	if (!s)
+		return fail(msg, len, "%s: unknown key '%s'%s", where, key, cli_did_you_mean(key, 1, hint, sizeof hint));
+	if (s->arg && !val)
+		return fail(msg, len, "%s: '%s' needs %s, not a boolean", where, key, cli_value_kind(key));
+	if (!s->arg && val)
+		return fail(msg, len, "%s: '%s' is true or false", where, key);
 	/* Mode mismatches in a file are not errors: one file serves both. */
 	unsigned mode = o->watch_mode ? FOR_WATCH : FOR_RUN;
 	if (!(s->modes & mode))
 		return 0;
-	char where[200];
-	snprintf(where, sizeof where, "%s: %s", origin, key);
-	int r = apply(o, s, where, val, origin, msg, len);
-	return r;
+	/* The command line wins; a list given there replaces the file's. */
+	if (set_by_argv(o, s->id))
+		return 0;
+	size_t n = strlen(where);
+	snprintf(where + n, sizeof where - n, ": %s", key);
+	return apply(o, s, where, val, origin, msg, len);
 }
 
 void cli_options_free(struct cli_options *o)
@@ -775,6 +964,13 @@ void cli_options_free(struct cli_options *o)
 	cli_words_free(o->owned_words);
 	o->owned_words = NULL;
 	free(o->watch);
+	free(o->watch_origin);
+	o->watch_origin = NULL;
+	for (size_t i = 0; i < o->nowned; i++)
+		free(o->owned_strings[i]);
+	free(o->owned_strings);
+	o->owned_strings = NULL;
+	o->nowned = 0;
 	free(o->ignore);
 	free(o->ext);
 	free(o->owned_argv);
@@ -861,12 +1057,5 @@ void cli_options_help(FILE *f)
 
 int cli_options_known(const char *key)
 {
-	char name[64];
-	snprintf(name, sizeof name, "%s", key);
-	for (char *c = name; *c; c++)
-		if (*c == '_')
-			*c = '-';
-	const struct opt_spec *s = find_long(name, strlen(name));
-	return s && s->id != OPT_HELP && s->id != OPT_VERSION && s->id != OPT_CONFIG && s->id != OPT_NO_CONFIG &&
-	       s->id != OPT_PRINT_CONFIG;
+	return find_key(key) != NULL;
 }

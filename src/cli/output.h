@@ -4,7 +4,8 @@
 #ifndef PYMON_CLI_OUTPUT_H
 #define PYMON_CLI_OUTPUT_H
 
-#include "cli/options.h"
+#include "options.h"
+#include "text.h"
 #include "pymon.h"
 
 #include <stddef.h>
@@ -26,15 +27,20 @@ struct cli_output {
 	char reason[4096];
 	int reason_ready;
 	int reason_shown;
-	int started; /* a run was started: "restarting", not "running" */
+	int running; /* the command runs: "restarting", not "starting" */
 	char label[64]; /* a config rule's name, shown in its lines */
 };
 
-/* Colour only when stderr is a terminal, NO_COLOR is unset or empty and
+/* Lines about job o, presented as shown says (verbosity, colour, clear:
+ * those are global, set by the command line and the top table). Colour
+ * only when stderr is a terminal, NO_COLOR is unset or empty and
  * --no-color was not given. */
-void cli_output_init(struct cli_output *out, const struct cli_options *o);
+void cli_output_init(struct cli_output *out, const struct cli_options *o, const struct cli_options *shown);
 
-/* The lines printed before the first run: version, paths, extensions. */
+/* "[py-mon] 0.1.0", once per process (not per job). */
+void cli_output_version(struct cli_output *out);
+
+/* The lines printed before a job's first run: paths, extensions. */
 void cli_output_banner(struct cli_output *out, const struct cli_options *o);
 
 /* -v: how many directories the watcher holds once it started. */
@@ -51,13 +57,5 @@ void cli_output_usage_error(const char *message);
 
 /* "py-mon: MSG": a runtime error, exit status 1. */
 void cli_output_error(const char *message);
-
-/*
- * Copies s into dst (always NUL-terminated when len > 0) with control
- * characters, DEL, backslash, invalid UTF-8, C1 controls and bidi
- * overrides escaped: "\n", "\t", "\r", "\\", "\x1b", "\u202e". Never cuts
- * an escape or a character in half. Returns the bytes written.
- */
-size_t cli_escape(char *dst, size_t len, const char *s);
 
 #endif

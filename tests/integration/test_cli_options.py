@@ -20,7 +20,7 @@ HELP_POINTER = "Try 'py-mon --help' for more information."
 
 # Every option of the table: (short, long, takes a value).
 OPTIONS = [
-    ("w", "watch", True), ("e", "ext", True), ("i", "ignore", True),
+    ("x", "exec", True), ("w", "watch", True), ("e", "ext", True), ("i", "ignore", True),
     (None, "no-default-ignore", False), (None, "no-vcs-ignore", False),
     (None, "on", True), ("d", "delay", True), ("s", "signal", True),
     ("t", "stop-timeout", True), (None, "on-busy", True), ("c", "clear", False),
@@ -88,8 +88,8 @@ class TestBadInput(CliTest):
         self.refused(["--dela", "5"], "unknown option", "'--dela'")
 
     def test_unknown_short_option(self):
-        self.refused(["-x"], "unknown option", "'-x'")
-        self.refused(["-cpx"], "unknown option", "'-x'")
+        self.refused(["-Z"], "unknown option", "'-Z'")
+        self.refused(["-cpZ"], "unknown option", "'-Z'")
 
     def test_bad_delay(self):
         for v in ["abc", "1.5x", "5m", "ms", ".", "1e3", " 5", "0x10"]:
@@ -329,8 +329,11 @@ class TestOutput(CliTest):
     def test_killed_by_signal_is_named(self):
         p = Proc([PYMON, "--", "sh", "-c", "kill -SEGV $$"], cwd=self.dir)
         self.procs.append(p)
-        wait_for(lambda: "app killed by SIGSEGV - waiting for changes before restart" in p.stderr_text(),
-                 what="the killed line")
+        wait_for(lambda: "app crashed - waiting for file changes before starting..." in p.stderr_text(),
+                 what="the crashed line")
+        lines = p.stderr_text().splitlines()
+        i = lines.index("[py-mon] app crashed - waiting for file changes before starting...")
+        self.assertEqual(lines[i - 1], "[py-mon] app killed by SIGSEGV")
 
     def test_changed_paths_are_escaped(self):
         p = Proc([PYMON, "-v", "--", "sh", "-c", "sleep 60"], cwd=self.dir)
