@@ -89,10 +89,34 @@ static bool exists(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* [tool.pymon], [tool.py_mon], [tool.PyMon]...: a table py-mon does not
+ * read and that was surely meant for it. Says so in warn (once). */
+static void near_miss(const struct toml_value *root, const char *path, char *warn, size_t len)
+{
+	const struct toml_value *tool = toml_get(root, "tool");
+	if (*warn || !tool || tool->type != TOML_TABLE || toml_get(tool, "py-mon"))
+		return;
+	for (size_t i = 0; i < tool->u.tab.count; i++) {
+		char squashed[16];
+		size_t n = 0;
+		for (const char *k = tool->u.tab.keys[i]; *k && n + 1 < sizeof squashed; k++)
+			if (*k != '-' && *k != '_' && *k != '.')
+				squashed[n++] = (char)(*k | 0x20);
+		squashed[n] = '\0';
+		if (strcmp(squashed, "pymon") == 0 && strlen(tool->u.tab.keys[i]) < sizeof squashed) {
+			const struct toml_value *t = tool->u.tab.values[i];
+			snprintf(warn, len, "%s:%u:%u: [tool.%s] is not read: did you mean [tool.py-mon]?", path, t->line,
+			         t->col, tool->u.tab.keys[i]);
+			return;
+		}
+	}
+}
+
 /* The nearest py-mon.toml, or pyproject.toml that mentions [tool.py-mon]
  * (only those are parsed: a broken pyproject without our table is not our
- * business), from the current directory up. */
-static char *find_config(void)
+ * business), from the current directory up. A pyproject.toml with a
+ * misspelt table on the way gives a warning. */
+static char *find_config(char *warn, size_t warnlen)
 {
 	char rel[4096] = "";
 	for (int depth = 0; depth < 64; depth++) {
@@ -108,10 +132,13 @@ static char *find_config(void)
 			/* [tool.py-mon] or [tool."py-mon"]: a cheap look first, then
 			 * the table itself (a file that does not parse is reported). */
 			bool ours = text && strstr(text, "py-mon") != NULL;
-			if (ours) {
+			bool maybe = text && (strcasestr(text, "pymon") || strcasestr(text, "py_mon"));
+			if (ours || maybe) {
 				char perr[200];
 				struct toml_value *root = toml_parse(text, len, perr, sizeof perr);
-				ours = !root || toml_get_path(root, "tool.py-mon") != NULL;
+				if (root)
+					near_miss(root, path, warn, warnlen);
+				ours = ours && (!root || toml_get_path(root, "tool.py-mon") != NULL);
 				toml_free(root);
 			}
 			free(text);
@@ -408,7 +435,7 @@ int cli_config_load(struct cli_config *cfg, struct cli_options *o, const char *e
                     char *msg, size_t len)
 {
 	memset(cfg, 0, sizeof *cfg);
-	cfg->path = explicit_path ? strdup(explicit_path) : find_config();
+	cfg->path = explicit_path ? strdup(explicit_path) : find_config(cfg->warning, sizeof cfg->warning);
 	if (!cfg->path)
 		return explicit_path ? -ENOMEM : 0;
 	size_t n;
@@ -429,8 +456,14 @@ int cli_config_load(struct cli_config *cfg, struct cli_options *o, const char *e
 	/* pyproject.toml holds [tool.py-mon]; a py-mon.toml may too. */
 	if (strcmp(base, "pyproject.toml") == 0 || toml_get_path(cfg->root, "tool.py-mon")) {
 		t = toml_get_path(cfg->root, "tool.py-mon");
+		if (!t && explicit_path) {
+			char near[600] = "";
+			near_miss(cfg->root, cfg->path, near, sizeof near);
+			const char *hint = strstr(near, "[tool.");
+			return bad(msg, len, "%s: no [tool.py-mon] table%s%s", cfg->path, *near ? "; " : "", *near ? hint : "");
+		}
 		if (!t)
-			return explicit_path ? bad(msg, len, "%s: no [tool.py-mon] table", cfg->path) : 0;
+			return 0;
 		if (t->type != TOML_TABLE)
 			return bad(msg, len, "%s:%u:%u: tool.py-mon must be a table", cfg->path, t->line, t->col);
 	}

@@ -25,6 +25,7 @@ struct cli_config {
 	size_t nstrings;
 	char ***argvs;  /* argv arrays made from TOML arrays */
 	size_t nargvs;
+	char warning[600]; /* "FILE:LINE:COL: [tool.pymon] is not read: ..." or "" */
 };
 
 /*

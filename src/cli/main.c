@@ -14,6 +14,7 @@
 #include "pymon.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ struct app {
 	pymon_watcher *w;
 	struct job *jobs;
 	size_t njobs;
+	int stdin_closed;     /* fd 0 was closed when py-mon started */
 	char stdin_line[256]; /* --rs: the line read so far */
 	size_t stdin_len;
 	int stdin_overlong; /* skipping the rest of a too long line */
@@ -125,6 +127,10 @@ static int configure_stdin(struct app *a, pymon_error *err)
 {
 	if (!a->opt.rs)
 		return 0;
+	if (a->stdin_closed) {
+		cli_output_warning(&a->jobs[0].out, "--rs: standard input is closed; rs is not available");
+		return 0;
+	}
 	int r = pymon_watcher_add_fd(a->w, STDIN_FILENO, on_stdin, a, err);
 	if (r == -EPERM) {
 		cli_output_warning(&a->jobs[0].out, "--rs: standard input cannot be polled; rs is not available");
@@ -243,13 +249,41 @@ static int parse(struct app *a, int argc, char **argv, char *msg, size_t len)
 	return cli_options_finish(&a->opt, msg, len);
 }
 
+/* Descriptors 0-2 closed by whoever started py-mon are opened on
+ * /dev/null: else the library's first descriptors (inotify, epoll) would
+ * land on them, and a command or a message would write into them.
+ * Returns whether standard input was closed. */
+static int reopen_standard_fds(void)
+{
+	int closed0 = 0;
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (fd == 0)
+			closed0 = 1;
+		/* The lowest free descriptor: fd itself, as the lower ones are open. */
+		int got = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (got >= 0 && got != fd) {
+			dup2(got, fd);
+			close(got);
+		}
+	}
+	return closed0;
+}
+
 int main(int argc, char **argv)
 {
 	struct app a = {0};
 	char msg[1024];
 	int status = 0;
+	a.stdin_closed = reopen_standard_fds();
 	int r = parse(&a, argc, argv, msg, sizeof msg);
 
+	if (a.cfg.warning[0]) {
+		struct cli_output out;
+		cli_output_init(&out, &a.opt, &a.opt);
+		cli_output_warning(&out, a.cfg.warning);
+	}
 	if (r == -ENOMEM) {
 		cli_output_error(msg);
 		status = EXIT_RUNTIME;

@@ -164,8 +164,13 @@ static void emit_list(const struct cli_output *out, const char *title, const cha
 
 void cli_output_version(struct cli_output *out)
 {
-	if (out->verbosity >= 0)
-		say(out, YELLOW, "%s", PYMON_VERSION);
+	if (out->verbosity < 0)
+		return;
+	/* py-mon's, not a rule's: without the job's label. */
+	char first = out->label[0];
+	out->label[0] = '\0';
+	say(out, YELLOW, "%s", PYMON_VERSION);
+	out->label[0] = first;
 }
 
 void cli_output_banner(struct cli_output *out, const struct cli_options *o)
