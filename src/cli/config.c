@@ -194,7 +194,7 @@ static int set_one(struct ctx *c, const char *key, const char *val, const struct
                    const struct cli_origin *item)
 {
 	bool watch = val && strcmp(key, "watch") == 0;
-	if (watch) {
+	if (watch || (val && (strcmp(key, "env-file") == 0 || strcmp(key, "env_file") == 0))) {
 		val = watch_path(c, val);
 		if (!val)
 			return -ENOMEM;
@@ -316,7 +316,7 @@ static int apply_key(struct ctx *c, const char *key, const struct toml_value *v,
 	}
 	if (v->type == TOML_ARRAY) {
 		bool list = strcmp(key, "watch") == 0 || strcmp(key, "ext") == 0 || strcmp(key, "ignore") == 0 ||
-		            strcmp(key, "on") == 0;
+		            strcmp(key, "on") == 0 || strcmp(key, "env-file") == 0 || strcmp(key, "env_file") == 0;
 		if (!list)
 			return bad(c->msg, c->len, "%s: '%s' takes one value, not a list", origin, key);
 		char joined[1024] = "";
@@ -421,6 +421,9 @@ static int load_rules(struct ctx *c, const struct toml_value *t)
 		c->o = main_opt;
 		if (r < 0)
 			return r;
+		if (rule->opt.nenv_files)
+			return bad(c->msg, c->len, "%s: rule '%s': env-file sets the environment of every job: give it in "
+			           "the top table", rule->origin, rule->name);
 		if (!rule->opt.shell && !rule->opt.argv)
 			return bad(c->msg, c->len, "%s: rule '%s' needs a command, exec or each", rule->origin, rule->name);
 		r = cli_options_finish(&rule->opt, c->msg, c->len);
@@ -554,6 +557,11 @@ static void print_options(FILE *f, const struct cli_options *o, bool rule)
 	static const char *const busy[] = {"restart", "queue", "ignore", "signal"};
 	fprintf(f, "on-busy = \"%s\"", busy[o->on_busy]);
 	print_origin(f, o->origin[OPT_ON_BUSY]);
+	if (o->nenv_files) {
+		fputs("env-file = ", f);
+		print_list(f, (const char *const *)o->env_files, o->nenv_files);
+		print_origin(f, o->origin[OPT_ENV_FILE]);
+	}
 	if (o->each) {
 		fprintf(f, "jobs = %u", o->jobs ? o->jobs : 1);
 		print_origin(f, o->origin[OPT_JOBS]);

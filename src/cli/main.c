@@ -7,6 +7,7 @@
  * started), 1 for a runtime error, else what pymon_observe() returns (128+N
  * after signal N, or the command's status with --once). */
 #include "config.h"
+#include "envfiles.h"
 #include "observer.h"
 #include "options.h"
 #include "output.h"
@@ -23,7 +24,10 @@
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE 2
 
+struct app;
+
 struct job {
+	struct app *app;
 	const struct cli_options *opt;
 	struct cli_output out;
 	pymon_observer *o;
@@ -35,6 +39,8 @@ struct app {
 	pymon_watcher *w;
 	struct job *jobs;
 	size_t njobs;
+	struct cli_env env;       /* --env-file: what the files set */
+	pymon_observer *env_obs;  /* watches the env files */
 	int stdin_closed;     /* fd 0 was closed when py-mon started */
 	char stdin_line[256]; /* --rs: the line read so far */
 	size_t stdin_len;
@@ -43,11 +49,39 @@ struct app {
 
 /* ---- callbacks ----------------------------------------------------------- */
 
+/* --env-file: read again before every start, so an edited file counts;
+ * a broken one keeps the previous values, with a warning. */
+static void reload_env(struct app *a)
+{
+	char msg[1024];
+	if (a->opt.nenv_files &&
+	    cli_env_load(&a->env, a->opt.env_files, a->opt.nenv_files, msg, sizeof msg) < 0) {
+		char line[1100];
+		snprintf(line, sizeof line, "%s (the environment is unchanged)", msg);
+		cli_output_warning(&a->jobs[0].out, line);
+	}
+}
+
 static void on_status(pymon_observer *o, const pymon_run_status *st, void *userdata)
 {
 	struct job *j = userdata;
 	(void)o;
+	/* The library builds the command's environment from environ right
+	 * after this report. */
+	if (st->state == PYMON_RUN_STARTING && !st->path)
+		reload_env(j->app);
 	cli_output_status(&j->out, st);
+}
+
+/* An env file changed: every job starts again with its new values. */
+static void on_env_change(pymon_observer *o, const pymon_batch *b, void *userdata)
+{
+	struct app *a = userdata;
+	(void)o;
+	(void)b;
+	reload_env(a); /* --each jobs build their environment before reporting */
+	for (size_t i = 0; i < a->njobs; i++)
+		pymon_observer_restart(a->jobs[i].o);
 }
 
 static void on_warning(const char *message, void *userdata)
@@ -155,11 +189,13 @@ static int plan_jobs(struct app *a)
 		return -ENOMEM;
 	if (a->opt.shell || a->opt.argv) {
 		struct job *j = &a->jobs[a->njobs++];
+		j->app = a;
 		j->opt = &a->opt;
 		init_output(a, j, a->cfg.nrules ? "main" : "");
 	}
 	for (size_t i = 0; i < a->cfg.nrules; i++) {
 		struct job *j = &a->jobs[a->njobs++];
+		j->app = a;
 		j->opt = &a->cfg.rules[i].opt;
 		init_output(a, j, a->cfg.rules[i].name);
 	}
@@ -185,6 +221,20 @@ static int setup(struct app *a, pymon_error *err)
 			r = configure_action(j, err);
 		if (r < 0)
 			return r == -ENOMEM ? EXIT_RUNTIME : EXIT_USAGE;
+	}
+	if (a->opt.nenv_files) {
+		/* Its own observer: the jobs' -e and ignores must not hide .env. */
+		a->env_obs = pymon_observer_new(a->w);
+		if (!a->env_obs) {
+			snprintf(err->message, sizeof err->message, "out of memory");
+			return EXIT_RUNTIME;
+		}
+		pymon_observer_flags(a->env_obs, PYMON_NO_DEFAULT_IGNORE | PYMON_NO_VCS_IGNORE);
+		pymon_observer_delay(a->env_obs, a->opt.delay_ms);
+		for (size_t i = 0; i < a->opt.nenv_files; i++)
+			if (pymon_observer_add(a->env_obs, a->opt.env_files[i], err) < 0)
+				return EXIT_USAGE;
+		pymon_observer_callback(a->env_obs, on_env_change, a);
 	}
 	if (pymon_watcher_handle_signals(a->w, err) < 0)
 		return EXIT_RUNTIME;
@@ -299,6 +349,14 @@ int main(int argc, char **argv)
 	} else if (check_all_paths(&a, msg, sizeof msg) < 0) {
 		cli_output_usage_error(msg);
 		status = EXIT_USAGE;
+	} else if (a.opt.nenv_files && (r = cli_env_load(&a.env, a.opt.env_files, a.opt.nenv_files, msg, sizeof msg)) < 0) {
+		if (r == -ENOMEM) {
+			cli_output_error(msg);
+			status = EXIT_RUNTIME;
+		} else {
+			cli_output_usage_error(msg);
+			status = EXIT_USAGE;
+		}
 	} else if (a.opt.watch_mode) {
 		struct cli_output out;
 		cli_output_init(&out, &a.opt, &a.opt);
@@ -310,6 +368,7 @@ int main(int argc, char **argv)
 		status = run(&a);
 	}
 	free(a.jobs);
+	cli_env_free(&a.env);
 	cli_options_free(&a.opt);
 	cli_config_free(&a.cfg);
 	return status;

@@ -59,6 +59,8 @@ static const struct opt_spec specs[] = {
 	 "Send SIGKILL to what is left of the command TIME after the stop signal; 0 kills at once. Default: 5s."},
 	{OPT_ON_BUSY, FOR_RUN, 0, "on-busy", "MODE",
 	 "What a change does while the command still runs: restart (stop it and run again, the default), queue (run again once it ends), ignore, or signal (only send the --signal, e.g. HUP for gunicorn)."},
+	{OPT_ENV_FILE, FOR_RUN, 0, "env-file", "FILE",
+	 "Load variables from FILE (.env syntax: KEY=VALUE, quotes, export, comments) into the command's environment at each start; editing FILE restarts the command. Repeatable; later files win."},
 	{OPT_CLEAR, FOR_RUN, 'c', "clear", NULL,
 	 "Clear the screen before each run."},
 	{OPT_POSTPONE, FOR_RUN, 'p', "postpone", NULL,
@@ -420,6 +422,11 @@ static int apply_list(struct cli_options *o, const struct opt_spec *s, const cha
 		if (!*val)
 			return fail(msg, len, "%s '': empty pattern", name);
 		r = push(&o->ignore, &o->nignore, val);
+		break;
+	case OPT_ENV_FILE:
+		if (!*val)
+			return fail(msg, len, "%s '': empty file name", name);
+		r = push(&o->env_files, &o->nenv_files, val);
 		break;
 	default:
 		break;
@@ -926,6 +933,8 @@ const char *cli_value_kind(const char *key)
 		return "a string such as \"py,toml\" or a list of extensions";
 	case OPT_IGNORE:
 		return "a glob (a string) or a list of globs";
+	case OPT_ENV_FILE:
+		return "a file name (a string) or a list of them";
 	case OPT_ON:
 		return "a string such as \"create,modify\" or a list of event kinds";
 	case OPT_ON_BUSY:
@@ -973,6 +982,8 @@ void cli_options_free(struct cli_options *o)
 	o->nowned = 0;
 	free(o->ignore);
 	free(o->ext);
+	free(o->env_files);
+	o->env_files = NULL;
 	free(o->owned_argv);
 	free(o->owned_python);
 	o->watch = o->ignore = o->ext = NULL;

@@ -20,6 +20,7 @@ enum cli_opt {
 	OPT_SIGNAL,
 	OPT_STOP_TIMEOUT,
 	OPT_ON_BUSY,
+	OPT_ENV_FILE,
 	OPT_CLEAR,
 	OPT_POSTPONE,
 	OPT_ONCE,
@@ -74,6 +75,8 @@ struct cli_options {
 	size_t nignore;
 	const char **ext; /* -e, each a list ("py,toml"); none: every file */
 	size_t next;
+	const char **env_files; /* --env-file, in order (later files win) */
+	size_t nenv_files;
 	unsigned kinds;           /* --on, PYMON_ALL by default */
 	unsigned delay_ms;        /* -d */
 	unsigned observer_flags;  /* PYMON_NO_DEFAULT_IGNORE | PYMON_NO_VCS_IGNORE */

@@ -23,7 +23,7 @@ OPTIONS = [
     ("x", "exec", True), ("w", "watch", True), ("e", "ext", True), ("i", "ignore", True),
     (None, "no-default-ignore", False), (None, "no-vcs-ignore", False),
     (None, "on", True), ("d", "delay", True), ("s", "signal", True),
-    ("t", "stop-timeout", True), (None, "on-busy", True), ("c", "clear", False),
+    ("t", "stop-timeout", True), (None, "on-busy", True), (None, "env-file", True), ("c", "clear", False),
     ("p", "postpone", False), (None, "once", False), (None, "rs", False),
     ("q", "quiet", False), ("v", "verbose", False), (None, "no-color", False),
     (None, "each", False), ("j", "jobs", True), (None, "json", False), ("n", "count", True),
