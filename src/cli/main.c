@@ -6,7 +6,10 @@
  * one per [[rule]] of the config. Exit status: 2 for bad input (nothing was
  * started), 1 for a runtime error, else what pymon_observe() returns (128+N
  * after signal N, or the command's status with --once). */
+#include "completions.h"
 #include "config.h"
+#include "explain.h"
+#include "init.h"
 #include "envfiles.h"
 #include "observer.h"
 #include "options.h"
@@ -344,6 +347,16 @@ int main(int argc, char **argv)
 		cli_options_help(stdout);
 	} else if (a.opt.action == CLI_VERSION) {
 		printf("py-mon %s\n", PYMON_VERSION);
+	} else if (a.opt.action == CLI_COMPLETIONS) {
+		cli_completions(stdout, a.opt.completions_shell);
+	} else if (a.opt.action == CLI_INIT) {
+		status = cli_init(".", msg, sizeof msg);
+		if (status == EXIT_USAGE)
+			cli_output_usage_error(msg);
+		else if (status)
+			cli_output_error(msg);
+		else
+			fputs(msg, stderr);
 	} else if (a.opt.print_config) {
 		cli_config_print(stdout, &a.cfg, &a.opt);
 	} else if (check_all_paths(&a, msg, sizeof msg) < 0) {
@@ -357,6 +370,8 @@ int main(int argc, char **argv)
 			cli_output_usage_error(msg);
 			status = EXIT_USAGE;
 		}
+	} else if (a.opt.explain) {
+		status = cli_explain(&a.opt);
 	} else if (a.opt.watch_mode) {
 		struct cli_output out;
 		cli_output_init(&out, &a.opt, &a.opt);

@@ -27,16 +27,7 @@
 #define FOR_WATCH 2
 #define FOR_BOTH 3
 
-struct opt_spec {
-	enum cli_opt id;
-	unsigned modes;        /* FOR_RUN, FOR_WATCH or both */
-	char short_name;       /* 0 when there is none */
-	const char *long_name; /* without the dashes */
-	const char *arg;       /* NULL for a flag */
-	const char *help;      /* one sentence or two; docs/py-mon.1 has the same */
-};
-
-static const struct opt_spec specs[] = {
+static const struct cli_opt_spec specs[] = {
 	{OPT_EXEC, FOR_RUN, 'x', "exec", "CMD",
 	 "Run CMD, exactly as the COMMAND argument would be run (the nodemon spelling: py-mon -x \"python3 -m http.server\")."},
 	{OPT_WATCH, FOR_BOTH, 'w', "watch", "PATH",
@@ -98,6 +89,12 @@ static const struct opt_spec specs[] = {
 };
 
 #define NSPECS (sizeof specs / sizeof specs[0])
+
+const struct cli_opt_spec *cli_option_specs(size_t *n)
+{
+	*n = NSPECS;
+	return specs;
+}
 
 static int fail(char *msg, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -400,7 +397,7 @@ static int normalise_extensions(struct cli_options *o, const char *name, const c
 	return 0;
 }
 
-static int apply_list(struct cli_options *o, const struct opt_spec *s, const char *name,
+static int apply_list(struct cli_options *o, const struct cli_opt_spec *s, const char *name,
                       const char *val, const struct cli_origin *origin, char *msg, size_t len)
 {
 	int r = 0;
@@ -434,7 +431,7 @@ static int apply_list(struct cli_options *o, const struct opt_spec *s, const cha
 	return r < 0 ? out_of_memory(msg, len) : 0;
 }
 
-static int apply_value(struct cli_options *o, const struct opt_spec *s, const char *name,
+static int apply_value(struct cli_options *o, const struct cli_opt_spec *s, const char *name,
                        const char *val, const struct cli_origin *origin, char *msg, size_t len)
 {
 	pymon_error perr;
@@ -492,7 +489,7 @@ static int apply_value(struct cli_options *o, const struct opt_spec *s, const ch
 	}
 }
 
-static void apply_flag(struct cli_options *o, const struct opt_spec *s)
+static void apply_flag(struct cli_options *o, const struct cli_opt_spec *s)
 {
 	switch (s->id) {
 	case OPT_NO_DEFAULT_IGNORE: o->observer_flags |= PYMON_NO_DEFAULT_IGNORE; break;
@@ -515,7 +512,7 @@ static void apply_flag(struct cli_options *o, const struct opt_spec *s)
 }
 
 /* Applies one option (val NULL for a flag) and records where it came from. */
-static int apply(struct cli_options *o, const struct opt_spec *s, const char *name, const char *val,
+static int apply(struct cli_options *o, const struct cli_opt_spec *s, const char *name, const char *val,
                  const struct cli_origin *origin, char *msg, size_t len)
 {
 	unsigned mode = o->watch_mode ? FOR_WATCH : FOR_RUN;
@@ -541,7 +538,7 @@ static bool set_by_argv(const struct cli_options *o, enum cli_opt id)
 
 /* ---- option words -------------------------------------------------------- */
 
-static const struct opt_spec *find_long(const char *name, size_t n)
+static const struct cli_opt_spec *find_long(const char *name, size_t n)
 {
 	for (size_t i = 0; i < NSPECS; i++)
 		if (strlen(specs[i].long_name) == n && strncmp(specs[i].long_name, name, n) == 0)
@@ -549,7 +546,7 @@ static const struct opt_spec *find_long(const char *name, size_t n)
 	return NULL;
 }
 
-static const struct opt_spec *find_short(char c)
+static const struct cli_opt_spec *find_short(char c)
 {
 	for (size_t i = 0; i < NSPECS; i++)
 		if (specs[i].short_name && specs[i].short_name == c)
@@ -563,7 +560,7 @@ static int parse_long(struct cli_options *o, int argc, char **argv, int *i, char
 	const char *word = argv[*i] + 2;
 	const char *eq = strchr(word, '=');
 	size_t n = eq ? (size_t)(eq - word) : strlen(word);
-	const struct opt_spec *s = find_long(word, n);
+	const struct cli_opt_spec *s = find_long(word, n);
 	char name[64];
 
 	snprintf(name, sizeof name, "--%.*s", (int)(n < 60 ? n : 60), word);
@@ -590,7 +587,7 @@ static int parse_long(struct cli_options *o, int argc, char **argv, int *i, char
 static int parse_short(struct cli_options *o, int argc, char **argv, int *i, char *msg, size_t len)
 {
 	for (const char *p = argv[*i] + 1; *p; p++) {
-		const struct opt_spec *s = find_short(*p);
+		const struct cli_opt_spec *s = find_short(*p);
 		char name[3] = {'-', *p, '\0'};
 		if (!s) {
 			if (isprint((unsigned char)*p))
@@ -698,6 +695,12 @@ static void set_defaults(struct cli_options *o)
 /* py-mon watch [OPTIONS] [PATH...]: the words left are paths. */
 static int set_watch_paths(struct cli_options *o, int n, char **words, char *msg, size_t len)
 {
+	if (o->explain) { /* py-mon explain [OPTIONS] PATH...: what to explain */
+		for (int k = 0; k < n; k++)
+			if (push(&o->explain_paths, &o->nexplain, words[k]) < 0)
+				return out_of_memory(msg, len);
+		return 0;
+	}
 	for (int k = 0; k < n; k++) {
 		if (!*words[k])
 			return fail(msg, len, "empty path");
@@ -709,11 +712,16 @@ static int set_watch_paths(struct cli_options *o, int n, char **words, char *msg
 	return 0;
 }
 
+static int parse_plain_command(struct cli_options *o, int argc, char **argv, char *msg, size_t len);
+
 static int parse_words(struct cli_options *o, int argc, char **argv, char *msg, size_t len)
 {
 	int i = 1;
-	if (i < argc && (strcmp(argv[i], "run") == 0 || strcmp(argv[i], "watch") == 0))
-		i++; /* cli_options_init() saw "watch" */
+	if (o->action == CLI_INIT || o->action == CLI_COMPLETIONS)
+		return parse_plain_command(o, argc, argv, msg, len);
+	if (i < argc && (strcmp(argv[i], "run") == 0 || strcmp(argv[i], "watch") == 0 ||
+	                 strcmp(argv[i], "explain") == 0))
+		i++; /* cli_options_init() saw "watch" or "explain" */
 	for (; i < argc; i++) {
 		const char *a = argv[i];
 		int r;
@@ -753,7 +761,33 @@ void cli_options_init(struct cli_options *o, int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "watch") == 0) {
 		o->watch_mode = 1;
 		o->delay_ms = 0; /* watch prints events as they come */
+	} else if (argc > 1 && strcmp(argv[1], "explain") == 0) {
+		o->watch_mode = 1; /* the filters of a watch, no command */
+		o->explain = 1;
+	} else if (argc > 1 && strcmp(argv[1], "init") == 0) {
+		o->action = CLI_INIT;
+	} else if (argc > 1 && strcmp(argv[1], "completions") == 0) {
+		o->action = CLI_COMPLETIONS;
 	}
+}
+
+/* py-mon init, py-mon completions SHELL: no options but --help. */
+static int parse_plain_command(struct cli_options *o, int argc, char **argv, char *msg, size_t len)
+{
+	if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+		o->action = CLI_HELP;
+		return 0;
+	}
+	if (o->action == CLI_INIT) {
+		if (argc > 2)
+			return fail(msg, len, "init takes no arguments (got '%s')", argv[2]);
+		return 0;
+	}
+	if (argc != 3 || (strcmp(argv[2], "bash") && strcmp(argv[2], "zsh") && strcmp(argv[2], "fish")))
+		return fail(msg, len, "completions: expected one shell name, bash, zsh or fish%s%s%s",
+		            argc > 2 ? " (got '" : "", argc > 2 ? argv[2] : "", argc > 2 ? "')" : "");
+	o->completions_shell = argv[2];
+	return 0;
 }
 
 int cli_split_words(const char *cmd, char ***out)
@@ -835,6 +869,8 @@ int cli_options_finish(struct cli_options *o, char *msg, size_t len)
 		return out_of_memory(msg, len);
 	if (o->print_config)
 		return 0;
+	if (o->explain && !o->nexplain)
+		return fail(msg, len, "explain: give one or more paths (e.g. py-mon explain build/app.o)");
 	if (!o->watch_mode && !o->shell && !o->argv && !o->has_rules)
 		return fail(msg, len, "missing command (e.g. py-mon \"python3 app.py\")");
 	if (o->each && o->shell) {
@@ -859,14 +895,14 @@ int cli_options_finish(struct cli_options *o, char *msg, size_t len)
 
 /* A config key as an option: '_' may stand for '-'; the options that
  * only make sense on a command line are no keys. */
-static const struct opt_spec *find_key(const char *key)
+static const struct cli_opt_spec *find_key(const char *key)
 {
 	char name[64];
 	snprintf(name, sizeof name, "%s", key);
 	for (char *c = name; *c; c++)
 		if (*c == '_')
 			*c = '-';
-	const struct opt_spec *s = find_long(name, strlen(name));
+	const struct cli_opt_spec *s = find_long(name, strlen(name));
 	if (!s || s->id == OPT_HELP || s->id == OPT_VERSION || s->id == OPT_CONFIG || s->id == OPT_NO_CONFIG ||
 	    s->id == OPT_PRINT_CONFIG || s->id == OPT_EXEC)
 		return NULL;
@@ -914,7 +950,7 @@ const char *cli_did_you_mean(const char *word, int config_key, char *buf, size_t
 
 const char *cli_value_kind(const char *key)
 {
-	const struct opt_spec *s = find_key(key);
+	const struct cli_opt_spec *s = find_key(key);
 	if (!s || !s->arg)
 		return NULL;
 	switch (s->id) {
@@ -949,7 +985,7 @@ int cli_options_set(struct cli_options *o, const char *key, const char *val, con
 {
 	char where[200], hint[80];
 	cli_origin_text(origin, where, sizeof where);
-	const struct opt_spec *s = find_key(key);
+	const struct cli_opt_spec *s = find_key(key);
 	if (!s)
 		return fail(msg, len, "%s: unknown key '%s'%s", where, key, cli_did_you_mean(key, 1, hint, sizeof hint));
 	if (s->arg && !val)
@@ -984,6 +1020,8 @@ void cli_options_free(struct cli_options *o)
 	free(o->ext);
 	free(o->env_files);
 	o->env_files = NULL;
+	free(o->explain_paths);
+	o->explain_paths = NULL;
 	free(o->owned_argv);
 	free(o->owned_python);
 	o->watch = o->ignore = o->ext = NULL;
@@ -1003,6 +1041,9 @@ static const char usage[] =
 	"       py-mon [OPTIONS] SCRIPT.py [ARG...]\n"
 	"       py-mon [OPTIONS] --each -- PROGRAM [ARG...]   ({} is the changed file)\n"
 	"       py-mon watch [OPTIONS] [PATH...]             (print events, run nothing)\n"
+	"       py-mon explain [OPTIONS] PATH...             (is PATH watched, and if not, why)\n"
+	"       py-mon init                                  (write [tool.py-mon] into pyproject.toml)\n"
+	"       py-mon completions bash|zsh|fish             (print a shell completion script)\n"
 	"\n"
 	"Run a command and restart it when files change.\n"
 	"\n"
@@ -1048,7 +1089,7 @@ void cli_options_help(FILE *f)
 {
 	fputs(usage, f);
 	for (size_t i = 0; i < NSPECS; i++) {
-		const struct opt_spec *s = &specs[i];
+		const struct cli_opt_spec *s = &specs[i];
 		char spec[64];
 		if (s->short_name)
 			snprintf(spec, sizeof spec, "-%c, --%s%s%s", s->short_name, s->long_name,

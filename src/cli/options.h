@@ -42,10 +42,26 @@ enum cli_opt {
 };
 
 enum cli_action {
-	CLI_RUN = 0,
+	CLI_RUN = 0,     /* run, watch and explain */
 	CLI_HELP,
 	CLI_VERSION,
+	CLI_INIT,        /* py-mon init */
+	CLI_COMPLETIONS, /* py-mon completions SHELL */
 };
+
+/* One option: the table that drives the parser, --help and the shell
+ * completions. */
+struct cli_opt_spec {
+	enum cli_opt id;
+	unsigned modes;        /* 1: running a command, 2: py-mon watch, 3: both */
+	char short_name;       /* 0 when there is none */
+	const char *long_name; /* without the dashes */
+	const char *arg;       /* NULL for a flag */
+	const char *help;      /* one sentence or two; docs/py-mon.1 has the same */
+};
+
+/* The table, in --help order. */
+const struct cli_opt_spec *cli_option_specs(size_t *n);
 
 /* Where a setting came from. */
 enum cli_source {
@@ -100,8 +116,12 @@ struct cli_options {
 	int each;      /* --each */
 	unsigned jobs; /* --jobs */
 
-	/* py-mon watch. */
+	/* py-mon watch (and explain, which uses its options). */
 	int watch_mode;
+	int explain;
+	const char **explain_paths;
+	size_t nexplain;
+	const char *completions_shell; /* py-mon completions SHELL */
 	int json;
 	unsigned long count;  /* 0: no limit */
 	unsigned timeout_ms;
