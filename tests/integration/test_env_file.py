@@ -32,6 +32,18 @@ class EnvFile(TempDirTest):
         write(self.path("more.env"), "\n")
         self.assertEqual(self.env_line(p), "env one None a b\tc")
 
+    def test_files_win_over_the_environment_and_give_it_back(self):
+        # An ignore file listing .env does not stop it from being watched.
+        write(self.path(".ignore"), ".env\n")
+        write(self.path(".env"), "FOO=file\n")
+        env = dict(os.environ, FOO="outer", BAR="outer-bar")
+        p = Proc([PYMON, "--no-config", "-d", "20", "--env-file", ".env", "--", sys.executable, "-c", SHOW],
+                 cwd=self.dir, env=env)
+        self.procs.append(p)
+        self.assertEqual(self.env_line(p), "env file outer-bar None")
+        write(self.path(".env"), "BAR=file-bar\n")
+        self.assertEqual(self.env_line(p), "env outer file-bar None")
+
     def test_a_broken_edit_keeps_the_previous_values(self):
         write(self.path(".env"), "FOO=1\n")
         p = self.start("--env-file", ".env")

@@ -129,6 +129,12 @@ class Init(TempDirTest):
         self.assertIn("pyproject.toml:1:", err)
         self.assertEqual(self.table(), "[project\n")
 
+    def test_plain_python_project(self):
+        write(self.path("main.py"), "print('hi')\n")
+        status, err = self.init()
+        self.assertEqual(status, 0, err)
+        self.assertIn('command = "python3 main.py"', self.table())
+
     def test_unknown_project_gets_a_commented_command(self):
         status, err = self.init()
         self.assertEqual(status, 0, err)
