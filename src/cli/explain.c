@@ -12,46 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* The absolute, symlink-free form of path, also when it does not exist
- * (yet): its directory resolved, its name appended. NULL if neither. */
-static char *resolve(const char *path)
-{
-	char *r = realpath(path, NULL);
-	if (r)
-		return r;
-	char *copy = strdup(path);
-	if (!copy)
-		return NULL;
-	size_t n = strlen(copy);
-	while (n > 1 && copy[n - 1] == '/')
-		copy[--n] = '\0';
-	char *slash = strrchr(copy, '/');
-	const char *name = slash ? slash + 1 : copy;
-	char *dir = slash ? (slash == copy ? strdup("/") : strndup(copy, (size_t)(slash - copy))) : strdup(".");
-	char *rdir = dir ? realpath(dir, NULL) : NULL;
-	char *out = NULL;
-	if (rdir && (out = malloc(strlen(rdir) + strlen(name) + 2)))
-		sprintf(out, "%s%s%s", rdir, strcmp(rdir, "/") ? "/" : "", name);
-	free(dir);
-	free(rdir);
-	free(copy);
-	return out;
-}
-
-/* path below root: the part after "root/", "" for the root itself, NULL
- * when outside. */
-static const char *below(const char *root, const char *path)
-{
-	size_t n = strlen(root);
-	if (strcmp(root, "/") == 0)
-		return path + 1;
-	if (strncmp(path, root, n) != 0)
-		return NULL;
-	if (path[n] == '\0')
-		return "";
-	return path[n] == '/' ? path + n + 1 : NULL;
-}
-
 static void say(const char *path, const char *what)
 {
 	char esc[8192];
@@ -102,7 +62,7 @@ int cli_explain(const struct cli_options *opt)
 	}
 	for (size_t k = 0; k < opt->nexplain; k++) {
 		const char *path = opt->explain_paths[k];
-		char *abs = resolve(path);
+		char *abs = cli_resolve(path);
 		if (!abs) {
 			say(path, "cannot be resolved (its directory does not exist)");
 			continue;
@@ -110,7 +70,7 @@ int cli_explain(const struct cli_options *opt)
 		const char *rel = NULL;
 		size_t i;
 		for (i = 0; i < opt->nwatch && !rel; i++)
-			rel = below(roots[i], abs);
+			rel = cli_below(roots[i], abs);
 		if (!rel) {
 			say(path, "outside the watched paths");
 		} else if (!*rel) {

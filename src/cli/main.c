@@ -81,10 +81,13 @@ static void on_env_change(pymon_observer *o, const pymon_batch *b, void *userdat
 {
 	struct app *a = userdata;
 	(void)o;
-	(void)b;
 	reload_env(a); /* --each jobs build their environment before reporting */
-	for (size_t i = 0; i < a->njobs; i++)
+	for (size_t i = 0; i < a->njobs; i++) {
+		if (a->jobs[i].opt->each)
+			continue; /* per-file jobs are not restarted: the next ones get the values */
+		cli_output_changed(&a->jobs[i].out, b);
 		pymon_observer_restart(a->jobs[i].o);
+	}
 }
 
 static void on_warning(const char *message, void *userdata)
@@ -220,6 +223,10 @@ static int setup(struct app *a, pymon_error *err)
 			return EXIT_RUNTIME;
 		}
 		int r = cli_observer_configure(j->o, j->opt, err);
+		/* An env file restarts the jobs through its own observer: once,
+		 * not a second time as a change in the job's tree. */
+		for (size_t k = 0; r == 0 && !j->opt->each && k < a->opt.nenv_files; k++)
+			r = cli_observer_ignore_file(j->o, j->opt, a->opt.env_files[k], err);
 		if (r == 0)
 			r = configure_action(j, err);
 		if (r < 0)

@@ -867,6 +867,12 @@ int cli_options_finish(struct cli_options *o, char *msg, size_t len)
 		return 0;
 	if (!o->nwatch && push_watch(o, ".", &(struct cli_origin){.source = CLI_SRC_DEFAULT}) < 0)
 		return out_of_memory(msg, len);
+	/* NO_COLOR set and not empty: as --no-color, from the environment. */
+	const char *no_color = getenv("NO_COLOR");
+	if (o->origin[OPT_NO_COLOR].source == CLI_SRC_DEFAULT && no_color && *no_color) {
+		o->no_color = 1;
+		o->origin[OPT_NO_COLOR].source = CLI_SRC_ENV;
+	}
 	if (o->print_config)
 		return 0;
 	if (o->explain && !o->nexplain)

@@ -256,6 +256,12 @@ static void build_reason(struct cli_output *out, const pymon_batch *b)
 	out->reason_shown = 0;
 }
 
+void cli_output_changed(struct cli_output *out, const pymon_batch *b)
+{
+	if (b && b->count)
+		build_reason(out, b);
+}
+
 static void show_reason(struct cli_output *out)
 {
 	if (out->verbosity >= 0)
@@ -278,8 +284,13 @@ static void on_restarting(struct cli_output *out, const pymon_batch *b)
 		build_reason(out, b);
 	else if (!out->reason_ready)
 		build_reason(out, &(pymon_batch){.count = 0});
-	if (!out->clear)
+	/* One line per restart, also when a second request (an env file's
+	 * observer, rs) comes while the old tree is still being stopped. */
+	if (out->announced)
+		out->reason_shown = 1;
+	else if (!out->clear)
 		show_reason(out); /* with -c it comes after the screen is cleared */
+	out->announced = 1;
 }
 
 static void clear_screen(const struct cli_output *out)
@@ -295,6 +306,7 @@ static void on_starting(struct cli_output *out, const char *command)
 	if (out->reason_ready && (out->clear || !out->reason_shown))
 		show_reason(out);
 	out->reason_ready = out->reason_shown = 0;
+	out->announced = 0;
 	out->running = 1;
 	if (out->verbosity < 0)
 		return;

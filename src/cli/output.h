@@ -27,6 +27,7 @@ struct cli_output {
 	char reason[4096];
 	int reason_ready;
 	int reason_shown;
+	int announced; /* the restart in progress was reported */
 	int running; /* the command runs: "restarting", not "starting" */
 	char label[64]; /* a config rule's name, shown in its lines */
 };
@@ -48,6 +49,10 @@ void cli_output_watch_count(struct cli_output *out, size_t n);
 
 /* A pymon_observer_on_status() report turned into status lines. */
 void cli_output_status(struct cli_output *out, const pymon_run_status *st);
+
+/* A batch that will restart the command through pymon_observer_restart()
+ * (an env file changed): the next restart or start line names its paths. */
+void cli_output_changed(struct cli_output *out, const pymon_batch *b);
 
 /* A library warning ("[py-mon] warning: ..."); not shown with -q. */
 void cli_output_warning(struct cli_output *out, const char *message);

@@ -165,3 +165,16 @@ class SlowOrUnsafeInput(InputTest):
         self.assertEqual(r.returncode, 0)
         with open(out) as f:
             self.assertEqual(f.read().split(), ["/dev/null"] * 3)
+
+
+class Origins(InputTest):
+    def test_no_color_from_the_environment_is_named_as_such(self):
+        env = dict(os.environ, NO_COLOR="1")
+        status, out, err = self.run_pymon(["--no-config", "--print-config", "true"], env=env)
+        self.assertEqual(status, 0, err)
+        self.assertIn("no-color = true    # environment", out)
+        env["NO_COLOR"] = ""
+        status, out, err = self.run_pymon(["--no-config", "--print-config", "true"], env=env)
+        self.assertIn("no-color = false    # default", out)
+        status, out, err = self.run_pymon(["--no-config", "--print-config", "--no-color", "true"], env=env)
+        self.assertIn("no-color = true    # command line", out)

@@ -32,6 +32,19 @@ class EnvFile(TempDirTest):
         write(self.path("more.env"), "\n")
         self.assertEqual(self.env_line(p), "env one None a b\tc")
 
+    def test_an_env_file_in_the_watched_tree_restarts_once(self):
+        write(self.path(".env"), "FOO=1\n")
+        p = self.start("--env-file", ".env")
+        self.assertEqual(self.env_line(p), "env 1 None None")
+        write(self.path(".env"), "FOO=2\n")
+        self.assertEqual(self.env_line(p), "env 2 None None")
+        wait_for(lambda: "restarting due to changes: .env" in p.stderr_text(), what="the restart line")
+        time = __import__("time")
+        time.sleep(0.3)
+        err = p.stderr_text()
+        self.assertEqual(err.count("restarting due to changes"), 1, err)
+        self.assertEqual(err.count("starting `"), 2, err)
+
     def test_files_win_over_the_environment_and_give_it_back(self):
         # An ignore file listing .env does not stop it from being watched.
         write(self.path(".ignore"), ".env\n")
