@@ -236,20 +236,29 @@ static void build_reason(struct cli_output *out, const pymon_batch *b)
 	if (!b->count) {
 		line_add(&l, "%s by request", out->running ? "restarting" : "starting");
 	} else {
-		size_t live = 0;
-		for (size_t i = 0; i < b->count; i++)
-			live += exists(b->events[i].path);
-		int only_live = live > 0;
-		size_t total = (only_live ? live : b->count) + b->dropped, shown = 0;
-		line_add(&l, "%s due to changes: ", out->running ? "restarting" : "starting");
-		for (size_t i = 0; i < b->count && shown < 3; i++) {
-			if (only_live && !exists(b->events[i].path))
-				continue;
-			line_add(&l, "%s", shown++ ? ", " : "");
-			line_escaped(&l, b->events[i].path);
+		/* At most MAX_CHECKS lstat() calls for a batch of thousands; the
+		 * paths not checked count as existing in "and N more". */
+		enum { MAX_CHECKS = 64 };
+		size_t pick[3], npick = 0, checked = 0, gone = 0;
+		for (size_t i = 0; i < b->count && npick < 3 && checked < MAX_CHECKS; i++, checked++) {
+			if (exists(b->events[i].path))
+				pick[npick++] = i;
+			else
+				gone++;
 		}
-		if (total > shown)
-			line_add(&l, " and %zu more", total - shown);
+		if (npick == 0) { /* only deleted paths (so far): name those */
+			gone = 0;
+			for (size_t i = 0; i < b->count && npick < 3; i++)
+				pick[npick++] = i;
+		}
+		size_t total = b->count - gone + b->dropped;
+		line_add(&l, "%s due to changes: ", out->running ? "restarting" : "starting");
+		for (size_t k = 0; k < npick; k++) {
+			line_add(&l, "%s", k ? ", " : "");
+			line_escaped(&l, b->events[pick[k]].path);
+		}
+		if (total > npick)
+			line_add(&l, " and %zu more", total - npick);
 	}
 	memcpy(out->reason, l.buf, l.len + 1);
 	out->reason_ready = 1;
