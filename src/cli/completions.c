@@ -34,11 +34,13 @@ static int takes_command(const struct cli_opt_spec *s)
 	return s->arg && strcmp(s->arg, "CMD") == 0;
 }
 
-/* The help's first sentence, at most max bytes (cut at a word), with
+/* The help's first clause (up to '.', ':' or '('), at most max bytes (cut at a word), with
  * every byte in drop left out (the shells' quoting). */
 static void summary(const char *help, char *out, size_t max, const char *drop)
 {
-	size_t n = strcspn(help, ".");
+	size_t n = strcspn(help, ".:(");
+	while (n > 0 && help[n - 1] == ' ')
+		n--;
 	if (n > max - 1) {
 		n = max - 1;
 		while (n > 0 && help[n] != ' ')

@@ -55,6 +55,29 @@ class Completions(TempDirTest):
             for name in longs:
                 self.assertIn(name, out, "%s completion lacks --%s" % (shell, name))
 
+    def test_zsh_and_fish_scripts_parse_and_fish_completes(self):
+        # zsh and fish are in .ci/run's package list; elsewhere they may be missing.
+        import shutil
+        for shell, name in [("zsh", "_py-mon"), ("fish", "py-mon.fish")]:
+            if not shutil.which(shell):
+                self.skipTest("%s is not installed" % shell)
+            status, out, err = run(["completions", shell], self.dir)
+            self.assertEqual(status, 0, err)
+            write(self.path(name), out)
+            r = subprocess.run([shell, "-n", self.path(name)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               timeout=TIMEOUT)
+            self.assertEqual(r.returncode, 0, "%s -n: %s" % (shell, r.stderr.decode()))
+
+        def fish(line):
+            r = subprocess.run(["fish", "--no-config", "-c", "source %s; complete -C '%s'" % (
+                self.path("py-mon.fish"), line)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=TIMEOUT)
+            self.assertEqual(r.returncode, 0, r.stderr.decode())
+            return [l.split("\t")[0] for l in r.stdout.decode().splitlines()]
+
+        self.assertEqual(fish("py-mon --on-b"), ["--on-busy"])
+        self.assertEqual(fish("py-mon --on-busy q"), ["queue"])
+        self.assertIn("completions", fish("py-mon compl"))
+
     def test_bad_shell_is_refused(self):
         status, _, err = run(["completions", "tcsh"], self.dir)
         self.assertEqual(status, 2)
