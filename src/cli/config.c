@@ -407,9 +407,11 @@ static int load_rules(struct ctx *c, const struct toml_value *t)
 		const struct toml_value *rt = rules->u.arr.items[i];
 		struct cli_rule *rule = &c->cfg->rules[c->cfg->nrules++];
 		cli_options_init(&rule->opt, 0, NULL);
-		where(c, rt->line, rt->col, rule->origin, sizeof rule->origin);
+		rule->origin = origin_at(c, rt->line, rt->col);
+		char at[300];
+		cli_origin_text(&rule->origin, at, sizeof at);
 		if (rt->type != TOML_TABLE)
-			return bad(c->msg, c->len, "%s: each rule must be a table", rule->origin);
+			return bad(c->msg, c->len, "%s: each rule must be a table", at);
 		const struct toml_value *name = toml_get(rt, "name");
 		if (name && name->type != TOML_STRING)
 			return bad(c->msg, c->len, "%s:%u:%u: 'name' must be a string", c->cfg->path, name->line, name->col);
@@ -423,9 +425,9 @@ static int load_rules(struct ctx *c, const struct toml_value *t)
 			return r;
 		if (rule->opt.nenv_files)
 			return bad(c->msg, c->len, "%s: rule '%s': env-file sets the environment of every job: give it in "
-			           "the top table", rule->origin, rule->name);
+			           "the top table", at, rule->name);
 		if (!rule->opt.shell && !rule->opt.argv)
-			return bad(c->msg, c->len, "%s: rule '%s' needs a command, exec or each", rule->origin, rule->name);
+			return bad(c->msg, c->len, "%s: rule '%s' needs a command, exec or each", at, rule->name);
 		r = cli_options_finish(&rule->opt, c->msg, c->len);
 		if (r < 0)
 			return r;
@@ -598,7 +600,8 @@ void cli_config_print(FILE *f, const struct cli_config *cfg, const struct cli_op
 	print_options(f, o, false);
 	for (size_t i = 0; i < cfg->nrules; i++) {
 		const struct cli_rule *r = &cfg->rules[i];
-		fprintf(f, "\n[[rule]]    # %s\nname = ", r->origin);
+		char at[300];
+		fprintf(f, "\n[[rule]]    # %s\nname = ", cli_origin_text(&r->origin, at, sizeof at));
 		print_str(f, r->name);
 		fputc('\n', f);
 		print_options(f, &r->opt, true);

@@ -12,7 +12,7 @@
 struct cli_rule {
 	struct cli_options opt;
 	char name[64];
-	char origin[160]; /* "FILE:LINE" of its [[rule]] header */
+	struct cli_origin origin; /* where its [[rule]] header is */
 };
 
 struct cli_config {
