@@ -8,6 +8,7 @@ BINDIR     ?= $(PREFIX)/bin
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 
 CC      ?= cc
@@ -50,7 +51,7 @@ SONAME := libpymon.so.$(SOVERSION)
 SHARED := $(BUILD)/libpymon.so
 BIN    := $(BUILD)/py-mon
 
-.PHONY: all test unit integration install uninstall clean bench fuzz lint soak
+.PHONY: all test unit integration install uninstall clean bench fuzz lint soak completions
 SOAK_SECONDS ?= 600
 all: $(STATIC) $(SHARED) $(BIN)
 
@@ -58,6 +59,15 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(PM_CFLAGS) -c $< -o $@
+
+# The command line is a plain client of the library: pymon.h and its own
+# headers only, no -Isrc (tests/integration/test_layering.py checks it).
+CLI_CFLAGS = $(filter-out -Isrc,$(PM_CFLAGS)) -Isrc/cli
+
+$(BUILD)/obj/src/cli/%.o: src/cli/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(CLI_CFLAGS) -c $< -o $@
 
 $(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -77,6 +87,20 @@ $(SHARED): $(PIC_OBJS)
 $(BIN): $(CLI_OBJS) $(STATIC)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(CFLAGS) $(PM_LDFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJS) $(STATIC)
+
+# Shell completions, generated from the option table by the binary itself.
+COMPLETIONS := $(BUILD)/completions/py-mon $(BUILD)/completions/_py-mon $(BUILD)/completions/py-mon.fish
+completions: $(COMPLETIONS)
+
+$(BUILD)/completions/py-mon: $(BIN)
+	@mkdir -p $(dir $@)
+	$(Q)$(BIN) completions bash > $@
+$(BUILD)/completions/_py-mon: $(BIN)
+	@mkdir -p $(dir $@)
+	$(Q)$(BIN) completions zsh > $@
+$(BUILD)/completions/py-mon.fish: $(BIN)
+	@mkdir -p $(dir $@)
+	$(Q)$(BIN) completions fish > $@
 
 $(BUILD)/unit-tests: $(UNIT_OBJS) $(CLI_LIB_OBJS) $(STATIC)
 	@$(if $(Q),echo "  LD      $@")
@@ -117,9 +141,14 @@ lint:
 	$(Q)cppcheck --quiet --error-exitcode=1 --enable=warning,portability \
 	    --inline-suppr -Iinclude -Isrc -D_GNU_SOURCE src
 
-install: all
+install: all completions
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
-	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(PKGCONFIGDIR)
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(PKGCONFIGDIR) \
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions $(DESTDIR)$(DATADIR)/zsh/vendor-completions \
+	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d
+	install -m 644 $(BUILD)/completions/py-mon $(DESTDIR)$(DATADIR)/bash-completion/completions/py-mon
+	install -m 644 $(BUILD)/completions/_py-mon $(DESTDIR)$(DATADIR)/zsh/vendor-completions/_py-mon
+	install -m 644 $(BUILD)/completions/py-mon.fish $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/py-mon.fish
 	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/py-mon
 	install -m 644 $(STATIC) $(DESTDIR)$(LIBDIR)/libpymon.a
 	install -m 755 $(BUILD)/$(SONAME).$(VERSION:$(SOVERSION).%=%) $(DESTDIR)$(LIBDIR)/
@@ -136,7 +165,10 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/py-mon $(DESTDIR)$(LIBDIR)/libpymon.* \
 	    $(DESTDIR)$(INCLUDEDIR)/pymon.h $(DESTDIR)$(PKGCONFIGDIR)/pymon.pc \
-	    $(DESTDIR)$(MANDIR)/man1/py-mon.1
+	    $(DESTDIR)$(MANDIR)/man1/py-mon.1 \
+	    $(DESTDIR)$(DATADIR)/bash-completion/completions/py-mon \
+	    $(DESTDIR)$(DATADIR)/zsh/vendor-completions/_py-mon \
+	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/py-mon.fish
 
 clean:
 	rm -rf build build-san
