@@ -50,7 +50,7 @@ SONAME := libpymon.so.$(SOVERSION)
 SHARED := $(BUILD)/libpymon.so
 BIN    := $(BUILD)/py-mon
 
-.PHONY: all test unit integration install uninstall clean bench fuzz lint soak
+.PHONY: all test unit integration install uninstall clean bench fuzz lint soak python python-test
 SOAK_SECONDS ?= 600
 all: $(STATIC) $(SHARED) $(BIN)
 
@@ -94,8 +94,21 @@ $(BUILD)/examples/%: examples/%.c $(STATIC) include/pymon.h
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) -std=c11 -Wall -Wextra $(WERROR) $(PM_LDFLAGS) -Iinclude -o $@ $< $(STATIC)
 
-test: all $(BUILD)/unit-tests $(TOOLS) $(EXAMPLES)
+test: all $(BUILD)/unit-tests $(TOOLS) $(EXAMPLES) python
 	$(Q)BUILD=$(BUILD) sh tests/run.sh
+
+# The Python package built in place (python/pymon/_pymon*.so) with the
+# python3 on PATH, which needs its headers and setuptools (Debian:
+# python3-dev python3-setuptools). setup.py compiles src/ itself; it only
+# rebuilds when a source or header is newer than the extension.
+PYTHON ?= python3
+python:
+	@$(if $(Q),echo "  PY      python/pymon/_pymon")
+	$(Q)cd python && PYTHONWARNINGS=ignore PYMON_WERROR=$(if $(WERROR),1,) \
+	    $(PYTHON) setup.py -q build_ext --inplace
+
+python-test: python
+	$(Q)PYMON_BUILD=$(BUILD) $(PYTHON) python/tests/run.py
 
 unit: $(BUILD)/unit-tests
 	$(Q)$(BUILD)/unit-tests
@@ -139,6 +152,6 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man1/py-mon.1
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san python/build python/pymon/_pymon*.so python/*.egg-info
 
 -include $(LIB_OBJS:.o=.d) $(PIC_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

@@ -160,32 +160,6 @@ class ErrorTest(TempDirTest):
             with self.assertRaises(RuntimeError):
                 o.ignore("late")
 
-    def test_inotify_watch_limit_names_the_sysctl(self):
-        # A tiny fs.inotify.max_user_watches in a user namespace, when the
-        # kernel allows it (the limit is per user namespace since 5.11).
-        import subprocess
-        from pmsupport import ENV
-        code = ("import pymon, os, sys\n"
-                "w = pymon.Watcher()\n"
-                "w.add(sys.argv[1])\n"
-                "try:\n"
-                "    w.start()\n"
-                "except pymon.Error as e:\n"
-                "    print(e.errno, e.strerror)\n")
-        for i in range(5):
-            os.makedirs(self.path("d%d" % i, "e"))
-        script = ("echo 3 > /proc/sys/fs/inotify/max_user_watches || exit 77; "
-                  'exec "$0" -c "$1" "$2"')
-        try:
-            r = subprocess.run(["unshare", "-Ur", "sh", "-c", script, sys.executable, code, self.dir],
-                               env=ENV, capture_output=True, text=True, timeout=TIMEOUT)
-        except FileNotFoundError:
-            self.skipTest("unshare(1) not installed")
-        if r.returncode != 0:
-            self.skipTest("no user namespace with its own inotify limit here: %s" % r.stderr.strip())
-        self.assertIn("%d " % errno.ENOSPC, r.stdout)
-        self.assertIn("fs.inotify.max_user_watches", r.stdout)
-
 
 class CommandTest(TempDirTest):
     def child(self, name="child.py"):
