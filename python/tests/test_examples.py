@@ -1,0 +1,88 @@
+"""examples/python/ run as a user would run them; the README shows them
+verbatim."""
+import os
+import re
+import signal
+import socket
+import sys
+import urllib.request
+
+from pmsupport import ENV, ROOT, TIMEOUT, Proc, TempDirTest, alive, wait_for, write
+
+EXAMPLES = os.path.join(ROOT, "examples", "python")
+
+APP = "import os, time\nprint('run', os.getpid(), flush=True)\ntime.sleep(60)\n"
+
+
+def example(name, *args, cwd):
+    return Proc([sys.executable, os.path.join(EXAMPLES, name)] + list(args), cwd=cwd, env=ENV)
+
+
+class ExamplesTest(TempDirTest):
+    def test_chain_restarts_app_and_stops_it_on_ctrl_c(self):
+        os.mkdir(self.path("src"))
+        os.mkdir(self.path("tests"))
+        write(self.path("app.py"), APP)
+        p = example("chain.py", cwd=self.dir)
+        self.procs.append(p)
+        first = p.wait_line(lambda l: l.startswith("run "))
+        write(self.path("src", "x.py"))
+        second = p.wait_line(lambda l: l.startswith("run "))
+        self.assertNotEqual(first, second)
+        write(self.path("build", "ignored.py"))  # ignored: no third run
+        write(self.path("tests", "debug.log"))
+        write(self.path("tests", "test_x.py"))
+        third = p.wait_line(lambda l: l.startswith("run "))
+        self.assertEqual(len([l for l in p.seen if l.startswith("run ")]), 3, third)
+        p.send(signal.SIGINT)
+        self.assertNotEqual(p.wait(), 0)
+        self.assertIn("KeyboardInterrupt", p.stderr_text())
+        self.assertFalse(alive(int(third.split()[1])))
+
+    def test_awatch_app_prints_changes_and_ends_on_sigterm(self):
+        p = example("awatch_app.py", self.dir, cwd=self.dir)
+        self.procs.append(p)
+        p.wait_line(lambda l: l.startswith("watching"))
+        write(self.path("a.log"))
+        write(self.path("a.txt"))
+        p.wait_line(lambda l: l == "create " + self.path("a.txt"))
+        self.assertNotIn("create " + self.path("a.log"), p.seen)
+        p.send(signal.SIGTERM)
+        p.wait_line(lambda l: l == "stopped")
+        self.assertEqual(p.wait(), 0)
+
+    def test_flask_server_restarts_on_change(self):
+        try:
+            import flask  # noqa: F401
+        except ImportError:
+            self.skipTest("flask not importable by %s (Debian: python3-flask)" % sys.executable)
+        hello = "from flask import Flask\napp = Flask(__name__)\n\n@app.route('/')\ndef index():\n    return %r\n"
+        write(self.path("hello.py"), hello % "v1")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        p = example("flask_dev.py", "hello", str(port), cwd=self.dir)
+        self.procs.append(p)
+
+        def answer():
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d/" % port, timeout=1) as r:
+                    return r.read().decode()
+            except OSError:
+                return None
+
+        self.assertEqual(wait_for(answer, what="the server's first answer"), "v1")
+        write(self.path("hello.py"), hello % "v2")
+        wait_for(lambda: answer() == "v2", what="the restarted server's answer")
+        p.send(signal.SIGINT)
+        self.assertNotEqual(p.wait(), 0)
+        wait_for(lambda: answer() is None, timeout=TIMEOUT, what="the server to be stopped")
+
+    def test_readme_shows_the_examples_verbatim(self):
+        with open(os.path.join(ROOT, "README.md")) as f:
+            readme = f.read()
+        blocks = re.findall(r"<!-- example:(examples/python/\S+) -->\n```py\n(.*?)```", readme, re.S)
+        self.assertEqual(sorted(b[0] for b in blocks), ["examples/python/chain.py"])
+        for path, code in blocks:
+            with open(os.path.join(ROOT, path)) as f:
+                self.assertEqual(code, f.read(), "README block differs from %s" % path)
