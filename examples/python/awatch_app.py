@@ -16,7 +16,7 @@ async def main(root: str) -> None:
     print("watching", root, flush=True)
     async for changes in pymon.awatch(root, ignore=["*.log"], stop_event=stop):
         for kind, path in sorted(changes):
-            print(kind.name.lower(), path, flush=True)
+            print((kind.name or str(int(kind))).lower(), path, flush=True)
     print("stopped", flush=True)
 
 

@@ -4,7 +4,9 @@ import os
 import re
 import signal
 import socket
+import subprocess
 import sys
+import unittest
 import urllib.request
 
 from pmsupport import ENV, ROOT, TIMEOUT, Proc, TempDirTest, alive, wait_for, write
@@ -95,3 +97,17 @@ class ExamplesTest(TempDirTest):
         for path, code in blocks:
             with open(os.path.join(ROOT, path)) as f:
                 self.assertEqual(code, f.read(), "README block differs from %s" % path)
+
+
+class TypesTest(unittest.TestCase):
+    def test_examples_pass_mypy_strict_with_the_stubs(self):
+        mypy = [p for p in (sys.executable, "/usr/bin/python3")
+                if os.access(p, os.X_OK) and subprocess.run([p, "-m", "mypy", "--version"],
+                                                            capture_output=True).returncode == 0]
+        if not mypy:
+            self.skipTest("mypy not installed (Debian: python3-mypy)")
+        env = dict(os.environ, MYPYPATH=os.path.join(ROOT, "python"))
+        files = sorted(os.path.join(EXAMPLES, f) for f in os.listdir(EXAMPLES) if f.endswith(".py"))
+        r = subprocess.run([mypy[0], "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", os.devnull]
+                           + files, env=env, capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
