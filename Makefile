@@ -101,11 +101,25 @@ test: all $(BUILD)/unit-tests $(TOOLS) $(EXAMPLES) python
 # python3 on PATH, which needs its headers and setuptools (Debian:
 # python3-dev python3-setuptools). setup.py compiles src/ itself; it only
 # rebuilds when a source or header is newer than the extension.
+# With SANITIZE=1 the extension is built with ASan + UBSan (gcc) into
+# $(BUILD)/python/lib and its tests run with the runtimes preloaded.
 PYTHON ?= python3
+ifeq ($(SANITIZE),1)
+PY_SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+export PYMON_SANITIZE_PRELOAD := $(shell gcc -print-file-name=libasan.so) $(shell gcc -print-file-name=libubsan.so)
+export PYMON_PYTHON_LIB := $(abspath $(BUILD)/python/lib)
+python:
+	@$(if $(Q),echo "  PY      $(BUILD)/python/lib/pymon/_pymon (ASan+UBSan)")
+	$(Q)cd python && PYTHONWARNINGS=ignore PYMON_WERROR=$(if $(WERROR),1,) CC=gcc \
+	    CFLAGS="$(PY_SAN_FLAGS)" LDFLAGS="$(PY_SAN_FLAGS)" $(PYTHON) setup.py -q build_ext \
+	    --build-temp ../$(BUILD)/python/temp --build-lib ../$(BUILD)/python/lib
+	$(Q)cp python/pymon/*.py python/pymon/*.pyi python/pymon/py.typed $(BUILD)/python/lib/pymon/
+else
 python:
 	@$(if $(Q),echo "  PY      python/pymon/_pymon")
 	$(Q)cd python && PYTHONWARNINGS=ignore PYMON_WERROR=$(if $(WERROR),1,) \
 	    $(PYTHON) setup.py -q build_ext --inplace
+endif
 
 python-test: python
 	$(Q)PYMON_BUILD=$(BUILD) $(PYTHON) python/tests/run.py
