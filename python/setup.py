@@ -7,6 +7,7 @@ under src/ needs no change here. The repository root is the parent of this
 directory: pip must build in place (pip >= 21.3 does for a local path)."""
 import glob
 import os
+import re
 
 from setuptools import Extension, setup
 
@@ -34,9 +35,15 @@ include_dirs = [os.path.join(ROOT, "include"), SRC] + sorted(
 with open(os.path.join(ROOT, "include", "pymon.h")) as f:
     header = f.read()
 macros = [("_GNU_SOURCE", None)]
-# The graceful stop arrives with the library guardian work (issue 9).
-if "pymon_watcher_terminate" in header:
-    macros.append(("PYMON_HAVE_TERMINATE", None))
+# The API changes with the library guardian work (issue 9): pymon/_pymon.c
+# builds against either side. Drop this once that has landed.
+compat = {
+    "PYMON_HAVE_TERMINATE": r"void\s+pymon_watcher_terminate\(",
+    "PYMON_OBSERVER_NEW_ERR": r"pymon_observer_new\(pymon_watcher \*w, pymon_error \*err\)",
+    "PYMON_CALLBACK_ERR": r"int\s+pymon_observer_callback\(",
+    "PYMON_STRUCT_SIZE": r"typedef struct pymon_command \{\s*size_t size;",
+}
+macros += [(name, None) for name, rx in compat.items() if re.search(rx, header)]
 
 extra = ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers",
          "-fvisibility=hidden"]

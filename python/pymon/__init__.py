@@ -303,8 +303,13 @@ class Watcher:
 
     def stop(self, status: int = 0) -> None:
         """Makes observe() return `status`. Safe from a callback or from
-        another thread."""
-        self._w.stop(status)
+        another thread. When the library has a graceful stop, commands are
+        stopped first (stop signal, grace, SIGKILL) and observe() returns
+        once they are gone; otherwise they run until close()."""
+        if _pymon.HAVE_TERMINATE:
+            self._w.terminate(status)
+        else:
+            self._w.stop(status)
 
     def fileno(self) -> int:
         """The loop's epoll descriptor: readable when there is work (for

@@ -28,6 +28,25 @@
 
 int pymon_cli_main(int argc, char **argv); /* pymon/_cli.c */
 
+/* The library's API is changing with issue 9 (the guardian); setup.py
+ * reads include/pymon.h and defines what it has, so this file builds on
+ * either side of that change. Drop the old branches once it has landed. */
+#ifdef PYMON_OBSERVER_NEW_ERR
+#define observer_new(w, err) pymon_observer_new((w), (err))
+#else
+#define observer_new(w, err) ((void)(err), pymon_observer_new(w))
+#endif
+#ifdef PYMON_CALLBACK_ERR
+#define observer_callback(o, fn, ud, err) pymon_observer_callback((o), (fn), (ud), (err))
+#else
+#define observer_callback(o, fn, ud, err) ((void)(err), pymon_observer_callback((o), (fn), (ud)), 0)
+#endif
+#ifdef PYMON_STRUCT_SIZE
+#define SIZED(type) .size = sizeof(type),
+#else
+#define SIZED(type)
+#endif
+
 static PyObject *Error; /* pymon.Error, an OSError */
 
 /* Raises pymon.Error(errno, message) for a negative errno from the library. */
@@ -44,12 +63,25 @@ static PyObject *raise_error(int code, const pymon_error *err)
 
 /* ---- Watcher ------------------------------------------------------------- */
 
-typedef struct {
+/* A Python callback of one observer. Owned by the watcher, not by the
+ * Observer object: the library keeps the pointer as long as the watcher
+ * lives, whether or not Python still holds the Observer. */
+struct callback {
+	struct callback *next;
+	struct WatcherObject *watcher; /* borrowed: it owns this */
+	PyObject *fn;
+};
+
+typedef struct WatcherObject {
 	PyObject_HEAD
 	pymon_watcher *w;
 	int wakefd;
-	int busy;    /* inside start()/dispatch(): close() must wait */
-	int stopped; /* dispatch() returned 1: status() is valid */
+	int busy;     /* inside start()/dispatch(): close() must wait */
+	int starting; /* inside start(), GIL released: stop() is deferred */
+	int stopped;  /* dispatch() returned 1: status() is valid */
+	int pending;  /* 1: stop, 2: terminate, requested during start() */
+	int pending_status;
+	struct callback *callbacks;
 	PyObject *exc_type, *exc_value, *exc_tb; /* raised by a callback */
 } WatcherObject;
 
@@ -57,7 +89,6 @@ typedef struct {
 	PyObject_HEAD
 	WatcherObject *watcher;
 	pymon_observer *o;
-	PyObject *callback;
 } ObserverObject;
 
 static PyTypeObject WatcherType;
@@ -98,6 +129,8 @@ static PyObject *Watcher_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 
 static int Watcher_traverse(WatcherObject *self, visitproc visit, void *arg)
 {
+	for (struct callback *c = self->callbacks; c; c = c->next)
+		Py_VISIT(c->fn);
 	Py_VISIT(self->exc_type);
 	Py_VISIT(self->exc_value);
 	Py_VISIT(self->exc_tb);
@@ -106,6 +139,10 @@ static int Watcher_traverse(WatcherObject *self, visitproc visit, void *arg)
 
 static int Watcher_clear(WatcherObject *self)
 {
+	/* The library may still call them (the watcher is not freed yet):
+	 * they become no-ops, their Python functions are released. */
+	for (struct callback *c = self->callbacks; c; c = c->next)
+		Py_CLEAR(c->fn);
 	Py_CLEAR(self->exc_type);
 	Py_CLEAR(self->exc_value);
 	Py_CLEAR(self->exc_tb);
@@ -121,6 +158,12 @@ static void watcher_close(WatcherObject *self)
 	if (self->wakefd >= 0) {
 		close(self->wakefd);
 		self->wakefd = -1;
+	}
+	while (self->callbacks) {
+		struct callback *c = self->callbacks;
+		self->callbacks = c->next;
+		Py_CLEAR(c->fn);
+		PyMem_Free(c);
 	}
 }
 
@@ -138,18 +181,40 @@ static PyObject *Watcher_observer(WatcherObject *self, PyObject *unused)
 {
 	if (watcher_check(self) < 0)
 		return NULL;
-	pymon_observer *o = pymon_observer_new(self->w);
+	pymon_error err = {0};
+	pymon_observer *o = observer_new(self->w, &err);
 	if (!o)
-		return PyErr_NoMemory();
+		return raise_error(err.code ? err.code : -ENOMEM, &err);
 	ObserverObject *ob = PyObject_GC_New(ObserverObject, &ObserverType);
 	if (!ob)
 		return NULL;
 	Py_INCREF(self);
 	ob->watcher = self;
 	ob->o = o;
-	ob->callback = NULL;
 	PyObject_GC_Track(ob);
 	return (PyObject *)ob;
+}
+
+static void wake(WatcherObject *self)
+{
+	uint64_t one = 1;
+	if (write(self->wakefd, &one, sizeof one) < 0) {
+		/* EAGAIN: the counter is already non-zero, a wake is pending. */
+	}
+}
+
+/* stop()/terminate() asked for while start() ran without the GIL. */
+static void apply_pending(WatcherObject *self)
+{
+	if (!self->pending || !self->w)
+		return;
+#ifdef PYMON_HAVE_TERMINATE
+	if (self->pending == 2)
+		pymon_watcher_terminate(self->w, self->pending_status);
+	else
+#endif
+		pymon_watcher_stop(self->w, self->pending_status);
+	self->pending = 0;
 }
 
 static PyObject *Watcher_start(WatcherObject *self, PyObject *unused)
@@ -160,10 +225,13 @@ static PyObject *Watcher_start(WatcherObject *self, PyObject *unused)
 	int r;
 	/* Scanning a large tree takes a while; no Python code runs in it. */
 	self->busy++;
+	self->starting = 1;
 	Py_BEGIN_ALLOW_THREADS
 	r = pymon_watcher_start(self->w, &err);
 	Py_END_ALLOW_THREADS
+	self->starting = 0;
 	self->busy--;
+	apply_pending(self);
 	if (r < 0)
 		return raise_error(r, &err);
 	Py_RETURN_NONE;
@@ -176,10 +244,15 @@ static PyObject *Watcher_dispatch(WatcherObject *self, PyObject *unused)
 	if (self->stopped && !self->exc_type)
 		Py_RETURN_TRUE;
 	pymon_error err = {0};
+	apply_pending(self);
 	self->busy++;
 	int r = pymon_watcher_dispatch(self->w, &err);
 	self->busy--;
 	if (self->exc_type) {
+		/* A callback raised: the watcher is stopping (with a graceful
+		 * terminate, once every command tree is gone); then raise it. */
+		if (r == 0)
+			Py_RETURN_FALSE;
 		if (r == 1)
 			self->stopped = 1;
 		PyErr_Restore(self->exc_type, self->exc_value, self->exc_tb);
@@ -244,11 +317,13 @@ static PyObject *Watcher_stop(WatcherObject *self, PyObject *args)
 		return NULL;
 	if (watcher_check(self) < 0)
 		return NULL;
-	pymon_watcher_stop(self->w, status);
-	uint64_t one = 1;
-	if (write(self->wakefd, &one, sizeof one) < 0) {
-		/* EAGAIN: the counter is already non-zero, a wake is pending. */
+	if (self->starting) {
+		self->pending = self->pending > 1 ? self->pending : 1;
+		self->pending_status = status;
+	} else {
+		pymon_watcher_stop(self->w, status);
 	}
+	wake(self);
 	Py_RETURN_NONE;
 }
 
@@ -260,13 +335,13 @@ static PyObject *Watcher_terminate(WatcherObject *self, PyObject *args)
 		return NULL;
 	if (watcher_check(self) < 0)
 		return NULL;
-	int r = pymon_watcher_terminate(self->w, status);
-	if (r < 0)
-		return raise_error(r, NULL);
-	uint64_t one = 1;
-	if (write(self->wakefd, &one, sizeof one) < 0) {
-		/* a wake is already pending */
+	if (self->starting) {
+		self->pending = 2;
+		self->pending_status = status;
+	} else {
+		pymon_watcher_terminate(self->w, status);
 	}
+	wake(self);
 	Py_RETURN_NONE;
 }
 #endif
@@ -363,22 +438,14 @@ static int observer_check(ObserverObject *self)
 	return watcher_check(self->watcher);
 }
 
-static void noop_batch(pymon_observer *o, const pymon_batch *b, void *ud)
-{
-}
-
 static int Observer_traverse(ObserverObject *self, visitproc visit, void *arg)
 {
 	Py_VISIT(self->watcher);
-	Py_VISIT(self->callback);
 	return 0;
 }
 
 static int Observer_clear(ObserverObject *self)
 {
-	if (self->callback && self->watcher && self->watcher->w)
-		pymon_observer_callback(self->o, noop_batch, NULL);
-	Py_CLEAR(self->callback);
 	Py_CLEAR(self->watcher);
 	return 0;
 }
@@ -492,10 +559,10 @@ static PyObject *str_or_none(const char *s)
 /* fn(list of (kind, path, from, is_dir), dropped) per debounced batch. */
 static void call_batch(pymon_observer *o, const pymon_batch *b, void *ud)
 {
-	ObserverObject *self = ud;
-	WatcherObject *wo = self->watcher;
-	if (wo->exc_type)
-		return; /* stopping after an exception */
+	struct callback *cb = ud;
+	WatcherObject *wo = cb->watcher;
+	if (!cb->fn || wo->exc_type)
+		return; /* cleared by the GC, or stopping after an exception */
 	PyObject *list = PyList_New((Py_ssize_t)b->count), *r = NULL;
 	for (size_t i = 0; list && i < b->count; i++) {
 		const pymon_event *e = &b->events[i];
@@ -508,7 +575,7 @@ static void call_batch(pymon_observer *o, const pymon_batch *b, void *ud)
 		PyList_SET_ITEM(list, (Py_ssize_t)i, t);
 	}
 	if (list) {
-		r = PyObject_CallFunction(self->callback, "On", list, (Py_ssize_t)b->dropped);
+		r = PyObject_CallFunction(cb->fn, "On", list, (Py_ssize_t)b->dropped);
 		Py_DECREF(list);
 	}
 	if (r) {
@@ -516,7 +583,11 @@ static void call_batch(pymon_observer *o, const pymon_batch *b, void *ud)
 		return;
 	}
 	PyErr_Fetch(&wo->exc_type, &wo->exc_value, &wo->exc_tb);
+#ifdef PYMON_HAVE_TERMINATE
+	pymon_watcher_terminate(wo->w, 1);
+#else
 	pymon_watcher_stop(wo->w, 1);
+#endif
 }
 
 static PyObject *Observer_callback(ObserverObject *self, PyObject *fn)
@@ -527,9 +598,20 @@ static PyObject *Observer_callback(ObserverObject *self, PyObject *fn)
 	}
 	if (observer_check(self) < 0)
 		return NULL;
+	struct callback *c = PyMem_Calloc(1, sizeof *c);
+	if (!c)
+		return PyErr_NoMemory();
+	pymon_error err = {0};
+	int r = observer_callback(self->o, call_batch, c, &err);
+	if (r < 0) {
+		PyMem_Free(c);
+		return raise_error(r, &err);
+	}
 	Py_INCREF(fn);
-	Py_XSETREF(self->callback, fn);
-	pymon_observer_callback(self->o, call_batch, self);
+	c->fn = fn;
+	c->watcher = self->watcher;
+	c->next = self->watcher->callbacks;
+	self->watcher->callbacks = c;
 	Py_RETURN_NONE;
 }
 
@@ -581,7 +663,7 @@ static PyObject *Observer_run(ObserverObject *self, PyObject *args, PyObject *kw
 	}
 	if (observer_check(self) < 0)
 		return NULL;
-	pymon_command c = {.stop_signal = sig, .stop_timeout_ms = timeout, .on_busy = busy, .flags = flags};
+	pymon_command c = {SIZED(pymon_command) .stop_signal = sig, .stop_timeout_ms = timeout, .on_busy = busy, .flags = flags};
 	PyObject *keep = NULL;
 	char **argv = NULL;
 	if (PyUnicode_Check(cmd)) {
@@ -619,7 +701,7 @@ static PyObject *Observer_each(ObserverObject *self, PyObject *args, PyObject *k
 	char **argv = make_argv(seq, &keep);
 	if (!argv)
 		return NULL;
-	pymon_each spec = {.argv = argv, .jobs = jobs, .flags = flags};
+	pymon_each spec = {SIZED(pymon_each) .argv = argv, .jobs = jobs, .flags = flags};
 	pymon_error err = {0};
 	int r = pymon_observer_each(self->o, &spec, &err);
 	PyMem_Free(argv);

@@ -20,9 +20,9 @@ import sys, pymon
 w = pymon.Watcher()
 w.add(sys.argv[1]).run([sys.executable, "-c",
     "import os, time; print('child', os.getpid(), flush=True); time.sleep(60)"])
-w.start()
-print("ready", flush=True)
 try:
+    w.start()
+    print("ready", flush=True)
     w.observe()
 except KeyboardInterrupt:
     print("interrupted", flush=True)
@@ -31,9 +31,9 @@ except KeyboardInterrupt:
 
 WATCH_UNTIL_CTRL_C = r"""
 import sys, pymon
-it = pymon.watch(sys.argv[1])
-print("ready", flush=True)
 try:
+    it = pymon.watch(sys.argv[1])
+    print("ready", flush=True)
     for changes in it:
         pass
 except KeyboardInterrupt:
