@@ -327,6 +327,7 @@ class Watcher:
 
     @property
     def closed(self) -> bool:
+        """True once close() was called (or the with block ended)."""
         return bool(self._w.closed)
 
     def __enter__(self) -> "Watcher":
