@@ -24,6 +24,7 @@ supervised command.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import os
 import signal as _signal
@@ -40,9 +41,26 @@ __version__: str = _pymon.VERSION
 
 StrPath = Union[str, "os.PathLike[str]"]
 
-# How often a blocked wait looks at a threading.Event given as stop_event,
-# and at signals that were delivered to another thread.
+# How often a blocked wait looks at a threading.Event given as stop_event
+# (it has no descriptor), and at signals when they cannot wake the wait.
 _POLL = 0.05
+
+
+@contextlib.contextmanager
+def _signals_wake(low: Any) -> Iterator[Optional[float]]:
+    """On the main thread, points signal.set_wakeup_fd() at the watcher's
+    wake pipe, so a signal caught on any thread (Ctrl-C) ends the wait at
+    once and the wait needs no timeout: an idle watcher never wakes up.
+    Yields the timeout to wait with."""
+    try:
+        old = _signal.set_wakeup_fd(low.wakeup_fd(), warn_on_full_buffer=False)
+    except ValueError:  # not the main thread: signals are raised elsewhere
+        yield None if threading.current_thread() is not threading.main_thread() else _POLL
+        return
+    try:
+        yield None
+    finally:
+        _signal.set_wakeup_fd(old)
 
 
 class Events(enum.IntFlag):
@@ -271,8 +289,9 @@ class Watcher:
         w = self._w
         try:
             self.start()
-            while not w.dispatch():
-                w.wait(_POLL)
+            with _signals_wake(w) as timeout:
+                while not w.dispatch():
+                    w.wait(timeout)
             return int(w.status())
         except BaseException:
             self._shutdown()
@@ -293,7 +312,7 @@ class Watcher:
         while True:
             try:
                 while not w.dispatch():
-                    w.wait(_POLL)
+                    w.wait(timeout)
                 return
             except KeyboardInterrupt:
                 w.terminate(1)  # type: ignore[attr-defined]
@@ -380,7 +399,10 @@ def watch(*paths: StrPath, ignore: Iterable[str] = (), ext: Iterable[str] = (), 
                 yield batches.pop(0)
                 if stop_event is not None and stop_event.is_set():
                     return
-            low.wait(_POLL)
+            # Not across the yield: the consumer's code runs with its own
+            # signal setup.
+            with _signals_wake(low) as timeout:
+                low.wait(_POLL if stop_event is not None else timeout)
 
 
 async def awatch(*paths: StrPath, ignore: Iterable[str] = (), ext: Iterable[str] = (),

@@ -3,8 +3,9 @@
  *
  * Two types, kept thin; the Python API (chaining, Events, Command, watch(),
  * awatch()) is pymon/__init__.py:
- *   Watcher   owns a pymon_watcher and an eventfd that wakes wait() when
- *             stop() is called from another thread.
+ *   Watcher   owns a pymon_watcher and a pipe that wakes wait() when
+ *             stop() is called from another thread, or a signal arrives
+ *             (the pipe is given to signal.set_wakeup_fd()).
  *   Observer  a pymon_observer of a Watcher; holds its Python callback.
  *
  * The loop is driven from Python: dispatch() runs ready work with the GIL
@@ -21,7 +22,7 @@
 #include <poll.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/eventfd.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "pymon.h"
@@ -75,7 +76,7 @@ struct callback {
 typedef struct WatcherObject {
 	PyObject_HEAD
 	pymon_watcher *w;
-	int wakefd;
+	int wakefd[2]; /* a pipe: stop() and Python's signal wakeup fd write to [1] */
 	int busy;     /* inside start()/dispatch(): close() must wait */
 	int starting; /* inside start(), GIL released: stop() is deferred */
 	int stopped;  /* dispatch() returned 1: status() is valid */
@@ -111,15 +112,14 @@ static PyObject *Watcher_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 	WatcherObject *self = (WatcherObject *)type->tp_alloc(type, 0);
 	if (!self)
 		return NULL;
-	self->wakefd = -1;
+	self->wakefd[0] = self->wakefd[1] = -1;
 	pymon_error err = {0};
 	self->w = pymon_watcher_new(&err);
 	if (!self->w) {
 		Py_DECREF(self);
 		return raise_error(err.code ? err.code : -ENOMEM, &err);
 	}
-	self->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (self->wakefd < 0) {
+	if (pipe2(self->wakefd, O_CLOEXEC | O_NONBLOCK) < 0) {
 		int e = errno;
 		Py_DECREF(self);
 		return raise_error(-e, NULL);
@@ -155,9 +155,11 @@ static void watcher_close(WatcherObject *self)
 		pymon_watcher_free(self->w);
 		self->w = NULL;
 	}
-	if (self->wakefd >= 0) {
-		close(self->wakefd);
-		self->wakefd = -1;
+	for (int i = 0; i < 2; i++) {
+		if (self->wakefd[i] >= 0) {
+			close(self->wakefd[i]);
+			self->wakefd[i] = -1;
+		}
 	}
 	while (self->callbacks) {
 		struct callback *c = self->callbacks;
@@ -197,9 +199,8 @@ static PyObject *Watcher_observer(WatcherObject *self, PyObject *unused)
 
 static void wake(WatcherObject *self)
 {
-	uint64_t one = 1;
-	if (write(self->wakefd, &one, sizeof one) < 0) {
-		/* EAGAIN: the counter is already non-zero, a wake is pending. */
+	if (write(self->wakefd[1], "s", 1) < 0) {
+		/* EAGAIN: the pipe is full, a wake is pending anyway. */
 	}
 }
 
@@ -290,7 +291,7 @@ static PyObject *Watcher_wait(WatcherObject *self, PyObject *args)
 	}
 	struct pollfd p[2] = {
 		{.fd = pymon_watcher_fd(self->w), .events = POLLIN},
-		{.fd = self->wakefd, .events = POLLIN},
+		{.fd = self->wakefd[0], .events = POLLIN},
 	};
 	int n, e;
 	Py_BEGIN_ALLOW_THREADS
@@ -300,9 +301,9 @@ static PyObject *Watcher_wait(WatcherObject *self, PyObject *args)
 	if (n < 0 && e != EINTR)
 		return raise_error(-e, NULL);
 	if (n > 0 && (p[1].revents & POLLIN)) {
-		uint64_t v;
-		if (read(self->wakefd, &v, sizeof v) < 0) {
-			/* EAGAIN: another waiter drained it; nothing to do. */
+		char buf[256];
+		while (read(self->wakefd[0], buf, sizeof buf) > 0) {
+			/* drained: stop() and signal bytes only wake us */
 		}
 	}
 	if (PyErr_CheckSignals() < 0)
@@ -371,6 +372,15 @@ static PyObject *Watcher_fileno(WatcherObject *self, PyObject *unused)
 	return PyLong_FromLong(pymon_watcher_fd(self->w));
 }
 
+/* The write end of the wake pipe, for signal.set_wakeup_fd(): a signal
+ * caught on any thread then wakes wait(). */
+static PyObject *Watcher_wakeup_fd(WatcherObject *self, PyObject *unused)
+{
+	if (watcher_check(self) < 0)
+		return NULL;
+	return PyLong_FromLong(self->wakefd[1]);
+}
+
 static PyObject *Watcher_watch_count(WatcherObject *self, PyObject *unused)
 {
 	if (watcher_check(self) < 0)
@@ -407,6 +417,8 @@ static PyMethodDef Watcher_methods[] = {
 #endif
 	{"status", (PyCFunction)Watcher_status, METH_NOARGS, "status() -> int: the stop status."},
 	{"fileno", (PyCFunction)Watcher_fileno, METH_NOARGS, "fileno() -> int: the epoll descriptor."},
+	{"wakeup_fd", (PyCFunction)Watcher_wakeup_fd, METH_NOARGS,
+	 "wakeup_fd() -> int: a descriptor for signal.set_wakeup_fd() that wakes wait()."},
 	{"watch_count", (PyCFunction)Watcher_watch_count, METH_NOARGS, "watch_count() -> int: directories watched."},
 	{"close", (PyCFunction)Watcher_close_m, METH_NOARGS, "close(): stop everything and free the watcher."},
 	{NULL, NULL, 0, NULL},

@@ -82,6 +82,34 @@ class ChainTest(TempDirTest):
             self.assertTrue(done.is_set())
             self.assertGreater(len(ticks), 20)
 
+    def test_idle_observe_does_not_wake_up(self):
+        # The observing (main) thread sleeps in poll() with no timeout.
+        def switches():
+            with open("/proc/self/task/%d/status" % os.getpid()) as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        return int(line.split()[1])
+            raise AssertionError("no voluntary_ctxt_switches")
+
+        counts = []
+        with Watcher() as w:
+            w.add(self.dir)
+            w.start()
+
+            def other():
+                time.sleep(0.2)
+                counts.append(switches())
+                time.sleep(1.0)
+                counts.append(switches())
+                w.stop(0)
+
+            t = threading.Thread(target=other)
+            t.start()
+            self.assertEqual(w.observe(), 0)
+            t.join()
+        self.assertLessEqual(counts[1] - counts[0], 2, "the idle loop woke up %d times in 1 s"
+                             % (counts[1] - counts[0]))
+
     def test_callback_exception_propagates_from_observe(self):
         class Boom(Exception):
             pass
