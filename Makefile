@@ -103,22 +103,37 @@ test: all $(BUILD)/unit-tests $(TOOLS) $(EXAMPLES) python
 # rebuilds when a source or header is newer than the extension.
 # With SANITIZE=1 the extension is built with ASan + UBSan (gcc) into
 # $(BUILD)/python/lib and its tests run with the runtimes preloaded.
+# make decides when to rebuild (setuptools' own check has 1 s resolution).
 PYTHON ?= python3
+PY_SRCS := $(shell find src include -name '*.[ch]') python/pymon/_pymon.c python/pymon/_cli.c python/setup.py
+PY_BUILD_ENV = PYTHONWARNINGS=ignore PYMON_WERROR=$(if $(WERROR),1,)
 ifeq ($(SANITIZE),1)
 PY_SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 export PYMON_SANITIZE_PRELOAD := $(shell gcc -print-file-name=libasan.so) $(shell gcc -print-file-name=libubsan.so)
 export PYMON_PYTHON_LIB := $(abspath $(BUILD)/python/lib)
-python:
+ifeq ($(wildcard $(BUILD)/python/lib/pymon/_pymon*.so),)
+.PHONY: $(BUILD)/python/stamp
+endif
+$(BUILD)/python/stamp: $(PY_SRCS)
+	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  PY      $(BUILD)/python/lib/pymon/_pymon (ASan+UBSan)")
-	$(Q)cd python && PYTHONWARNINGS=ignore PYMON_WERROR=$(if $(WERROR),1,) CC=gcc \
-	    CFLAGS="$(PY_SAN_FLAGS)" LDFLAGS="$(PY_SAN_FLAGS)" $(PYTHON) setup.py -q build_ext \
+	$(Q)cd python && $(PY_BUILD_ENV) CC=gcc CFLAGS="$(PY_SAN_FLAGS)" LDFLAGS="$(PY_SAN_FLAGS)" \
+	    $(PYTHON) setup.py -q build_ext --force \
 	    --build-temp ../$(BUILD)/python/temp --build-lib ../$(BUILD)/python/lib
+	$(Q)touch $@
+python: $(BUILD)/python/stamp
 	$(Q)cp python/pymon/*.py python/pymon/*.pyi python/pymon/py.typed $(BUILD)/python/lib/pymon/
 else
-python:
+# A removed extension is rebuilt even when the stamp is newer.
+ifeq ($(wildcard python/pymon/_pymon*.so),)
+.PHONY: $(BUILD)/python/stamp
+endif
+$(BUILD)/python/stamp: $(PY_SRCS)
+	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  PY      python/pymon/_pymon")
-	$(Q)cd python && PYTHONWARNINGS=ignore PYMON_WERROR=$(if $(WERROR),1,) \
-	    $(PYTHON) setup.py -q build_ext --inplace
+	$(Q)cd python && $(PY_BUILD_ENV) $(PYTHON) setup.py -q build_ext --inplace --force
+	$(Q)touch $@
+python: $(BUILD)/python/stamp
 endif
 
 python-test: python
