@@ -241,7 +241,8 @@ class Observer:
 
     def explain(self, path: StrPath, is_dir: bool = False) -> Tuple[bool, str]:
         """Whether `path` (relative to the first root) is ignored, and why."""
-        return self._o.explain(os.fspath(path), is_dir)
+        ignored, why = self._o.explain(os.fspath(path), is_dir)
+        return bool(ignored), str(why)
 
     def observe(self) -> int:
         """Runs the watcher of this observer (every observer of it); see
@@ -308,14 +309,14 @@ class Watcher:
         if not _pymon.HAVE_TERMINATE:
             w.close()
             return
-        w.terminate(1)  # type: ignore[attr-defined]
+        w.terminate(1)
         while True:
             try:
                 while not w.dispatch():
-                    w.wait(timeout)
+                    w.wait(_POLL)
                 return
             except KeyboardInterrupt:
-                w.terminate(1)  # type: ignore[attr-defined]
+                w.terminate(1)
             except BaseException:
                 w.close()
                 return

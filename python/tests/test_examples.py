@@ -100,7 +100,7 @@ class ExamplesTest(TempDirTest):
 
 
 class TypesTest(unittest.TestCase):
-    def test_examples_pass_mypy_strict_with_the_stubs(self):
+    def test_examples_and_package_pass_mypy_strict(self):
         mypy = [p for p in (sys.executable, "/usr/bin/python3")
                 if os.access(p, os.X_OK) and subprocess.run([p, "-m", "mypy", "--version"],
                                                             capture_output=True).returncode == 0]
@@ -110,4 +110,10 @@ class TypesTest(unittest.TestCase):
         files = sorted(os.path.join(EXAMPLES, f) for f in os.listdir(EXAMPLES) if f.endswith(".py"))
         r = subprocess.run([mypy[0], "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", os.devnull]
                            + files, env=env, capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        # The package itself, against the binding's stubs (pymon/_pymon.pyi).
+        pkg = os.path.join(ROOT, "python")
+        r = subprocess.run([mypy[0], "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", os.devnull,
+                            "pymon/__init__.py", "pymon/__main__.py"],
+                           cwd=pkg, capture_output=True, text=True, timeout=300)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)

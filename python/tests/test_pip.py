@@ -46,4 +46,5 @@ class PipInstallTest(unittest.TestCase):
         where = run("v/bin/python", "-c", "import pymon, os; print(os.path.dirname(pymon.__file__))").strip()
         self.assertTrue(where.startswith(os.path.join(tree, "v")), where)
         self.assertTrue(os.path.exists(os.path.join(where, "py.typed")))
-        self.assertTrue(os.path.exists(os.path.join(where, "__init__.pyi")))
+        for f in ("__init__.pyi", "_pymon.pyi"):
+            self.assertTrue(os.path.exists(os.path.join(where, f)), f)
