@@ -322,8 +322,8 @@ class Watcher:
                 return
 
     def stop(self, status: int = 0) -> None:
-        """Makes observe() return `status`. Safe from a callback or from
-        another thread. When the library has a graceful stop, commands are
+        """Makes observe() return `status`; no callback runs after it. Safe
+        from a callback or from another thread. When the library has a graceful stop, commands are
         stopped first (stop signal, grace, SIGKILL) and observe() returns
         once they are gone; otherwise they run until close()."""
         if _pymon.HAVE_TERMINATE:

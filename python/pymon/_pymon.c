@@ -81,6 +81,7 @@ typedef struct WatcherObject {
 	int starting; /* inside start(), GIL released: stop() is deferred */
 	int stopped;  /* dispatch() returned 1: status() is valid */
 	int pending;  /* 1: stop, 2: terminate, requested during start() */
+	int stopping; /* stop()/terminate() called: no more callbacks */
 	int pending_status;
 	struct callback *callbacks;
 	PyObject *exc_type, *exc_value, *exc_tb; /* raised by a callback */
@@ -318,6 +319,7 @@ static PyObject *Watcher_stop(WatcherObject *self, PyObject *args)
 		return NULL;
 	if (watcher_check(self) < 0)
 		return NULL;
+	self->stopping = 1;
 	if (self->starting) {
 		self->pending = self->pending > 1 ? self->pending : 1;
 		self->pending_status = status;
@@ -336,6 +338,7 @@ static PyObject *Watcher_terminate(WatcherObject *self, PyObject *args)
 		return NULL;
 	if (watcher_check(self) < 0)
 		return NULL;
+	self->stopping = 1;
 	if (self->starting) {
 		self->pending = 2;
 		self->pending_status = status;
@@ -573,8 +576,8 @@ static void call_batch(pymon_observer *o, const pymon_batch *b, void *ud)
 {
 	struct callback *cb = ud;
 	WatcherObject *wo = cb->watcher;
-	if (!cb->fn || wo->exc_type)
-		return; /* cleared by the GC, or stopping after an exception */
+	if (!cb->fn || wo->exc_type || wo->stopping)
+		return; /* cleared by the GC, or stopping (after an exception) */
 	PyObject *list = PyList_New((Py_ssize_t)b->count), *r = NULL;
 	for (size_t i = 0; list && i < b->count; i++) {
 		const pymon_event *e = &b->events[i];
