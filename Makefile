@@ -51,7 +51,7 @@ SONAME := libpymon.so.$(SOVERSION)
 SHARED := $(BUILD)/libpymon.so
 BIN    := $(BUILD)/py-mon
 
-.PHONY: all test unit integration install uninstall clean bench fuzz lint soak completions
+.PHONY: all test unit integration install uninstall clean bench fuzz lint soak completions python python-test
 SOAK_SECONDS ?= 600
 all: $(STATIC) $(SHARED) $(BIN)
 
@@ -118,8 +118,50 @@ $(BUILD)/examples/%: examples/%.c $(STATIC) include/pymon.h
 	@$(if $(Q),echo "  CC      $@")
 	$(Q)$(CC) $(CFLAGS) -std=c11 -Wall -Wextra $(WERROR) $(PM_LDFLAGS) -Iinclude -o $@ $< $(STATIC)
 
-test: all $(BUILD)/unit-tests $(TOOLS) $(EXAMPLES)
+test: all $(BUILD)/unit-tests $(TOOLS) $(EXAMPLES) python
 	$(Q)BUILD=$(BUILD) sh tests/run.sh
+
+# The Python package built in place (python/pymon/_pymon*.so) with the
+# python3 on PATH, which needs its headers and setuptools (Debian:
+# python3-dev python3-setuptools). setup.py compiles src/ itself; it only
+# rebuilds when a source or header is newer than the extension.
+# With SANITIZE=1 the extension is built with ASan + UBSan (gcc) into
+# $(BUILD)/python/lib and its tests run with the runtimes preloaded.
+# make decides when to rebuild (setuptools' own check has 1 s resolution).
+PYTHON ?= python3
+PY_SRCS := $(shell find src include -name '*.[ch]') python/pymon/_pymon.c python/pymon/_cli.c python/setup.py
+PY_BUILD_ENV = PYTHONWARNINGS=ignore PYMON_WERROR=$(if $(WERROR),1,)
+ifeq ($(SANITIZE),1)
+PY_SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+export PYMON_SANITIZE_PRELOAD := $(shell gcc -print-file-name=libasan.so) $(shell gcc -print-file-name=libubsan.so)
+export PYMON_PYTHON_LIB := $(abspath $(BUILD)/python/lib)
+ifeq ($(wildcard $(BUILD)/python/lib/pymon/_pymon*.so),)
+.PHONY: $(BUILD)/python/stamp
+endif
+$(BUILD)/python/stamp: $(PY_SRCS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  PY      $(BUILD)/python/lib/pymon/_pymon (ASan+UBSan)")
+	$(Q)cd python && $(PY_BUILD_ENV) CC=gcc CFLAGS="$(PY_SAN_FLAGS)" LDFLAGS="$(PY_SAN_FLAGS)" \
+	    $(PYTHON) setup.py -q build_ext --force \
+	    --build-temp ../$(BUILD)/python/temp --build-lib ../$(BUILD)/python/lib
+	$(Q)touch $@
+python: $(BUILD)/python/stamp
+	$(Q)cp python/pymon/*.py python/pymon/*.pyi python/pymon/py.typed $(BUILD)/python/lib/pymon/
+else
+# A removed extension is rebuilt even when the stamp is newer.
+ifeq ($(wildcard python/pymon/_pymon*.so),)
+.PHONY: $(BUILD)/python/stamp
+endif
+$(BUILD)/python/stamp: $(PY_SRCS)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  PY      python/pymon/_pymon")
+	$(Q)cd python && $(PY_BUILD_ENV) $(PYTHON) setup.py -q build_ext --inplace --force
+	$(Q)touch $@
+python: $(BUILD)/python/stamp
+endif
+
+python-test: python
+	$(Q)PYMON_BUILD=$(BUILD) $(PYTHON) python/tests/run.py
 
 unit: $(BUILD)/unit-tests
 	$(Q)$(BUILD)/unit-tests
@@ -171,6 +213,6 @@ uninstall:
 	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/py-mon.fish
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san python/build python/pymon/_pymon*.so python/*.egg-info
 
 -include $(LIB_OBJS:.o=.d) $(PIC_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
