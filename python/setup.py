@@ -29,8 +29,10 @@ lib_sources = [p for p in under(SRC, "*.c") if not p.startswith(CLI + os.sep)]
 # main.c is compiled through pymon/_cli.c, which renames main().
 cli_sources = [p for p in under(CLI, "*.c") if os.path.basename(p) != "main.c"]
 headers = under(SRC, "*.h") + [os.path.join(ROOT, "include", "pymon.h")]
-include_dirs = [os.path.join(ROOT, "include"), SRC] + sorted(
-    {os.path.dirname(h) for h in headers if h.startswith(SRC + os.sep)} - {SRC})
+# As the Makefile: library files include "core/x.h" from src/, the CLI's
+# its own headers from src/cli. (Every folder on the path would let
+# src/core/poll.h shadow <poll.h>.)
+include_dirs = [os.path.join(ROOT, "include"), SRC, CLI]
 
 with open(os.path.join(ROOT, "include", "pymon.h")) as f:
     header = f.read()
