@@ -73,6 +73,12 @@ class Version(TempDirTest):
                         "CHANGELOG.md: no section '## [%s] - YYYY-MM-DD'" % self.version)
         self.assertTrue(re.search(r"(?m)^## \[Unreleased\]$", text), "CHANGELOG.md: no section '## [Unreleased]'")
 
+    def test_readme_install_commands_name_this_version(self):
+        text = read("README.md")
+        named = set(re.findall(r"py-mon-(\d+\.\d+\.\d+)", text)) | set(re.findall(r"_(\d+\.\d+\.\d+)_", text))
+        self.assertTrue(named, "README.md names no py-mon-X.Y.Z tarball or _X.Y.Z_ package")
+        self.assertEqual(named, {self.version}, "versions named in README.md")
+
     def test_python_package(self):
         py = os.path.join(ROOT, "python")
         if not os.path.isdir(py):
