@@ -171,10 +171,11 @@ version:
 # the same bytes.
 DIST := $(DISTDIR)/py-mon-$(VERSION).tar.gz
 dist:
-	$(Q)git rev-parse --verify -q HEAD >/dev/null || { echo "make dist: needs a git checkout with a commit" >&2; exit 2; }
+	$(Q)top=$$(git rev-parse --show-toplevel 2>/dev/null) && [ "$$top" -ef . ] && git rev-parse --verify -q HEAD >/dev/null \
+	    || { echo "make dist: $(CURDIR) is not the top of a git checkout with a commit (an unpacked tarball cannot make one)" >&2; exit 2; }
 	$(Q)if [ -n "$$(git status --porcelain --untracked-files=no)" ]; then echo "make dist: note: uncommitted changes are not in the tarball (it is made from HEAD)" >&2; fi
-	$(Q)git archive --format=tar --prefix=py-mon-$(VERSION)/ HEAD | gzip -n -9 > $(DIST).tmp
-	$(Q)mv $(DIST).tmp $(DIST)
+	$(Q)git archive --format=tar --prefix=py-mon-$(VERSION)/ -o $(DIST).tar HEAD
+	$(Q)gzip -n -9 -c $(DIST).tar > $(DIST).tmp && rm -f $(DIST).tar && mv $(DIST).tmp $(DIST)
 	@echo "$(DIST)"
 
 -include $(LIB_OBJS:.o=.d) $(PIC_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)

@@ -55,6 +55,19 @@ class Dist(TempDirTest):
         self.assertNotIn("build/py-mon", files)
 
 
+class DistOutsideCheckout(TempDirTest):
+    def test_refused_outside_the_top_of_a_checkout(self):
+        # An unpacked tarball (no .git) must not archive some enclosing
+        # repository, nor write an empty tarball.
+        for sub in ("include",):
+            shutil.copytree(os.path.join(ROOT, sub), self.path("tree", sub))
+        shutil.copy(os.path.join(ROOT, "Makefile"), self.path("tree"))
+        r = subprocess.run(["make", "-s", "dist"], cwd=self.path("tree"), capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("is not the top of a git checkout", r.stderr)
+        self.assertEqual([f for f in os.listdir(self.path("tree")) if "tar" in f], [])
+
+
 class InstallLive(TempDirTest):
     """make install without DESTDIR, into a temporary PREFIX, with a fake
     ldconfig that records its calls (the real cache is not touched)."""
