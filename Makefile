@@ -1,7 +1,13 @@
 # py-mon — plain make. `make`, `make test`, `make install PREFIX=... DESTDIR=...`.
 # Project flags are appended to the user's CFLAGS; V=1 shows full command lines.
 
-VERSION    := 0.1.0
+# The one version: PYMON_VERSION in include/pymon.h. pymon.pc, the shared
+# library's file name, the tarball and debian/changelog follow it
+# (tests/integration/test_version.py fails when one of them disagrees).
+VERSION    := $(shell sed -n 's/^.define PYMON_VERSION "\(.*\)"$$/\1/p' include/pymon.h)
+ifeq ($(VERSION),)
+$(error cannot read PYMON_VERSION from include/pymon.h)
+endif
 SOVERSION  := 0
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
@@ -10,6 +16,8 @@ INCLUDEDIR ?= $(PREFIX)/include
 MANDIR     ?= $(PREFIX)/share/man
 DATADIR    ?= $(PREFIX)/share
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+LDCONFIG   ?= $(shell command -v ldconfig || echo /sbin/ldconfig)
+DISTDIR    ?= .
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -51,7 +59,7 @@ SONAME := libpymon.so.$(SOVERSION)
 SHARED := $(BUILD)/libpymon.so
 BIN    := $(BUILD)/py-mon
 
-.PHONY: all test unit integration install uninstall clean bench fuzz lint soak completions python python-test
+.PHONY: all test unit integration install uninstall clean bench fuzz lint soak completions python python-test dist version
 SOAK_SECONDS ?= 600
 all: $(STATIC) $(SHARED) $(BIN)
 
@@ -203,6 +211,17 @@ install: all completions
 	    pymon.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/pymon.pc
 	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/pymon.pc
 	if [ -f docs/py-mon.1 ]; then install -m 644 docs/py-mon.1 $(DESTDIR)$(MANDIR)/man1/py-mon.1; fi
+# Into the live system (no DESTDIR): as root, refresh the dynamic linker's
+# cache so programs find libpymon.so.0 at once; say what to do when LIBDIR
+# is not a directory the linker searches (py-mon itself links statically).
+	$(Q)if [ -z "$(DESTDIR)" ]; then \
+	    if [ "$$(id -u)" = 0 ]; then echo "$(LDCONFIG)"; $(LDCONFIG) || exit 1; fi; \
+	    if ! $(LDCONFIG) -p 2>/dev/null | grep -qF "=> $(LIBDIR)/$(SONAME)"; then \
+	        echo "note: the dynamic linker does not search $(LIBDIR): programs linked with -lpymon need"; \
+	        echo "      -Wl,-rpath,$(LIBDIR) or LD_LIBRARY_PATH=$(LIBDIR), or (as root) $(LIBDIR) in a file"; \
+	        echo "      in /etc/ld.so.conf.d/ and then ldconfig"; \
+	    fi; \
+	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/py-mon $(DESTDIR)$(LIBDIR)/libpymon.* \
@@ -211,8 +230,26 @@ uninstall:
 	    $(DESTDIR)$(DATADIR)/bash-completion/completions/py-mon \
 	    $(DESTDIR)$(DATADIR)/zsh/vendor-completions/_py-mon \
 	    $(DESTDIR)$(DATADIR)/fish/vendor_completions.d/py-mon.fish
+	$(Q)if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then $(LDCONFIG); fi
 
 clean:
 	rm -rf build build-san python/build python/pymon/_pymon*.so python/*.egg-info
+
+version:
+	@echo $(VERSION)
+
+# The release tarball: exactly the files of the last commit (no build
+# outputs, no uncommitted changes), under py-mon-VERSION/. git archive
+# writes the entries in name order with the commit's time as every mtime,
+# and gzip -n leaves out name and time, so the same commit always gives
+# the same bytes.
+DIST := $(DISTDIR)/py-mon-$(VERSION).tar.gz
+dist:
+	$(Q)top=$$(git rev-parse --show-toplevel 2>/dev/null) && [ "$$top" -ef . ] && git rev-parse --verify -q HEAD >/dev/null \
+	    || { echo "make dist: $(CURDIR) is not the top of a git checkout with a commit (an unpacked tarball cannot make one)" >&2; exit 2; }
+	$(Q)if [ -n "$$(git status --porcelain --untracked-files=no)" ]; then echo "make dist: note: uncommitted changes are not in the tarball (it is made from HEAD)" >&2; fi
+	$(Q)git archive --format=tar --prefix=py-mon-$(VERSION)/ -o $(DIST).tar HEAD
+	$(Q)gzip -n -9 -c $(DIST).tar > $(DIST).tmp && rm -f $(DIST).tar && mv $(DIST).tmp $(DIST)
+	@echo "$(DIST)"
 
 -include $(LIB_OBJS:.o=.d) $(PIC_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(UNIT_OBJS:.o=.d)
