@@ -45,14 +45,6 @@ static int list_put(struct listing *l, unsigned char type, const char *name, siz
 	return 0;
 }
 
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
 /* Reads every entry of dirfd except "." and "..". 0 or a negative errno. */
 static int read_listing(int dirfd, struct listing *l)
 {

@@ -293,21 +293,15 @@ PM_API int pymon_observer_ignore(pymon_observer *o, const char *pattern, pymon_e
 
 PM_API int pymon_observer_ext(pymon_observer *o, const char *list, pymon_error *err)
 {
-	const char *p = list ? list : "";
-	size_t added = 0;
-	while (*p) {
-		while (*p == ',' || isspace((unsigned char)*p))
-			p++;
-		if (!*p)
-			break;
-		const char *s = p;
-		while (*p && *p != ',' && !isspace((unsigned char)*p))
-			p++;
-		while (s < p && *s == '.')
+	const char *p = list ? list : "", *s;
+	size_t added = 0, n;
+	while ((s = pm_next_word(&p, &n))) {
+		while (n && *s == '.') {
 			s++;
-		size_t n = (size_t)(p - s);
+			n--;
+		}
 		if (!n || memchr(s, '/', n))
-			return pm_err(err, -EINVAL, "invalid extension '%.*s' in '%s'", (int)(p - s), s, list);
+			return pm_err(err, -EINVAL, "invalid extension '%.*s' in '%s'", (int)n, s, list);
 		char **exts = realloc(o->exts, (o->nexts + 1) * sizeof *exts);
 		if (!exts)
 			return pm_err(err, -ENOMEM, "out of memory");
@@ -371,16 +365,10 @@ PM_API int pymon_parse_kinds(const char *list, unsigned *out, pymon_error *err)
 		{"move", PYMON_MOVE},     {"rename", PYMON_MOVE},   {"all", PYMON_ALL},
 	};
 	unsigned mask = 0;
-	const char *p = list ? list : "";
-	while (*p) {
-		while (*p == ',' || isspace((unsigned char)*p))
-			p++;
-		if (!*p)
-			break;
-		const char *s = p;
-		while (*p && *p != ',' && !isspace((unsigned char)*p))
-			p++;
-		size_t n = (size_t)(p - s), i;
+	const char *p = list ? list : "", *s;
+	size_t n;
+	while ((s = pm_next_word(&p, &n))) {
+		size_t i;
 		for (i = 0; i < sizeof names / sizeof names[0]; i++)
 			if (strlen(names[i].name) == n && strncasecmp(s, names[i].name, n) == 0)
 				break;
