@@ -221,8 +221,8 @@ static int plan_jobs(struct app *a)
 static int setup(struct app *a, pymon_error *err)
 {
 	a->w = pymon_watcher_new(err);
-	if (!a->w)
-		return EXIT_RUNTIME;
+	if (!a->w) /* -EINVAL: a bad PYMON_POLL, bad input */
+		return err->code == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	pymon_watcher_on_warning(a->w, on_warning, a);
 	for (size_t i = 0; i < a->njobs; i++) {
 		struct job *j = &a->jobs[i];

@@ -101,6 +101,10 @@ int cli_watch_run(const struct cli_options *opt, struct cli_output *out)
 	setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
 	st.w = pymon_watcher_new(&err);
 	if (!st.w) {
+		if (err.code == -EINVAL) {
+			cli_output_usage_error(err.message);
+			return 2;
+		}
 		cli_output_error(err.message);
 		return 1;
 	}
