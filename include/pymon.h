@@ -237,6 +237,14 @@ int pymon_observer_explain(pymon_observer *o, const char *path, int is_dir, char
 
 pymon_watcher *pymon_observer_watcher(const pymon_observer *o);
 
+/* Diagnostics (py-mon -v): fn hears of every event that does not count for
+ * the observer, with why, in the words of pymon_observer_explain()
+ * ("ignored by .gitignore:3: *.log"). The strings live until fn returns.
+ * Costs nothing while unset. */
+typedef void (*pymon_skip_fn)(pymon_observer *o, unsigned kind, const char *path, const char *why,
+                              void *userdata);
+void pymon_observer_on_skip(pymon_observer *o, pymon_skip_fn fn, void *userdata);
+
 /* ---- supervised commands ---------------------------------------------- */
 
 /* What to do when a batch arrives while the command is still running. */

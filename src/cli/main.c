@@ -65,6 +65,13 @@ static void reload_env(struct app *a)
 	}
 }
 
+static void on_skip(pymon_observer *o, unsigned kind, const char *path, const char *why, void *userdata)
+{
+	(void)o;
+	struct job *j = userdata;
+	cli_output_skipped(&j->out, kind, path, why);
+}
+
 static void on_status(pymon_observer *o, const pymon_run_status *st, void *userdata)
 {
 	struct job *j = userdata;
@@ -144,6 +151,8 @@ static int configure_action(struct job *j, pymon_error *err)
 	const struct cli_options *opt = j->opt;
 	int r;
 	pymon_observer_on_status(j->o, on_status, j);
+	if (j->out.verbosity > 0)
+		pymon_observer_on_skip(j->o, on_skip, j);
 	if (opt->each) {
 		pymon_each each = {
 			.size = sizeof each,

@@ -471,6 +471,20 @@ void cli_output_warning(struct cli_output *out, const char *message)
 	emit(out, YELLOW, l.buf);
 }
 
+void cli_output_skipped(struct cli_output *out, unsigned kind, const char *path, const char *why)
+{
+	if (out->verbosity < 1)
+		return;
+	struct line l = {.len = 0};
+	line_add(&l, "skipped ");
+	line_add(&l, pymon_kind_name(kind));
+	line_add(&l, " ");
+	line_escaped(&l, path);
+	line_add(&l, ": ");
+	line_escaped(&l, why);
+	emit(out, NULL, l.buf);
+}
+
 /* ---- errors ------------------------------------------------------------------ */
 
 void cli_output_error(const char *message)

@@ -134,8 +134,11 @@ void pm_observer_event(struct pm_node *dir, const char *name, unsigned kind, boo
                        const char *from_display)
 {
 	struct pymon_observer *o = dir->root->obs;
-	if (!pm_event_counts(dir, name, kind, is_dir))
+	if (!pm_event_counts(dir, name, kind, is_dir)) {
+		if (o->skip_fn)
+			pm_report_skip(dir, name, kind, is_dir);
 		return;
+	}
 	struct pm_buf path = {0};
 	if (pm_node_display(dir, kind == PYMON_RESCAN ? NULL : name, &path) < 0)
 		return;

@@ -33,6 +33,8 @@ struct pymon_observer {
 	unsigned flags;
 	pymon_run_fn status_fn; /* progress of a command action */
 	void *status_ud;
+	pymon_skip_fn skip_fn;  /* events that did not count, for diagnostics */
+	void *skip_ud;
 	struct pm_batch batch;
 	uint64_t deadline_ns; /* monotonic; 0 when nothing is pending */
 };

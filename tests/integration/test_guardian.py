@@ -215,3 +215,23 @@ exec = ["sleep", "1004"]
         self.assertIn("restarts: 50", r.stdout)
         self.assertIn("subreaper: 0", r.stdout)
         self.assertIn("host reaped: only its own", r.stdout)
+
+
+class Verbose(TempDirTest):
+    def test_v_says_why_a_change_did_not_count(self):
+        os.makedirs(self.path("w"))
+        write(self.path("w", ".ignore"), "*.tmp\n")
+        p = Proc([PYMON, "--no-color", "--no-config", "-v", "-w", "w", "-e", "py", "-d", "20ms", "sleep 100"],
+                 cwd=self.dir, merge_stderr=True)
+        self.procs.append(p)
+        p.wait_line(lambda l: "watched" in l)
+        write(self.path("w", "a.tmp"))
+        write(self.path("w", "d.log"))
+        write(self.path("w", "b.txt"))
+        write(self.path("w", "c.py"))
+        p.wait_line(lambda l: "w/c.py" in l)
+        text = "\n".join(p.seen)
+        self.assertRegex(text, r"skipped create w/a\.tmp: ignored by .*w/\.ignore:1: \*\.tmp")
+        self.assertIn("skipped create w/d.log: ignored by default ignore '*.log'", text)
+        self.assertIn("skipped create w/b.txt: not a watched extension", text)
+        self.assertNotIn("skipped create w/c.py", text)
