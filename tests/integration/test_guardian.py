@@ -77,7 +77,9 @@ class Guardian(TempDirTest):
         return self.records(event)
 
     def wait_watching(self, p):
-        p.wait_line(lambda l: "watching" in l)
+        # "N directories watched" comes once every watch exists
+        # ("watching: w" comes before the scan).
+        p.wait_line(lambda l: l.endswith(" watched"))
 
     # -- the tree is stopped whatever happens to py-mon ----------------------
 
