@@ -334,6 +334,8 @@ int pm_resync(pymon_watcher *w, struct pm_node *top, pymon_error *err)
 		/* Children that vanished or became ignored. */
 		for (struct pm_node *c = n->child, *next; c; c = next) {
 			next = c->next;
+			if (c->moving)
+				continue; /* its pending move settles it */
 			bool found = false;
 			for (size_t off = 0; off < l.len && !found;) {
 				const char *name = l.buf + off + 1;

@@ -40,6 +40,7 @@ struct pymon_observer {
 /* A MOVED_FROM waiting for its MOVED_TO. */
 struct pm_pending_move {
 	uint32_t cookie;
+	uint32_t id;     /* marks the directory nodes it took away (pm_node.moving) */
 	int wd;
 	int is_dir;
 	char *name;
@@ -65,6 +66,7 @@ struct pymon_watcher {
 	struct pm_pending_move *moves;
 	size_t nmoves, capmoves;
 	uint64_t moves_deadline_ns; /* unpaired MOVED_FROMs count as moved out then */
+	uint32_t move_seq;          /* last pending move id given out */
 	int *resync;                /* wds of directories to read again (scan races) */
 	size_t nresync, capresync;
 	char *evbuf;
