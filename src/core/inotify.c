@@ -304,7 +304,7 @@ static void self_event(pymon_watcher *w, const struct pm_raw_event *ev)
 			if (is_root && !n->root->file) {
 				struct pymon_observer *o = n->root->obs;
 				if (o->kinds & PYMON_DELETE) {
-					pm_observer_push(o, PYMON_DELETE, n->root->display[0] ? n->root->display : ".",
+					pm_observer_push(n->root, PYMON_DELETE, n->root->display[0] ? n->root->display : ".",
 					                 NULL, 1);
 				}
 			}
@@ -323,6 +323,7 @@ void pm_handle_event(pymon_watcher *w, const struct pm_raw_event *ev)
 		pm_overflow(w);
 		return;
 	}
+	pm_git_lock_event(w, ev->wd, ev->mask, ev->name);
 	if (!ev->namelen) {
 		self_event(w, ev);
 		return;
@@ -397,7 +398,7 @@ void pm_overflow(pymon_watcher *w)
 			if (!r->file && pm_resync(w, r->node, &err) < 0)
 				scan_failed(w, &err);
 			const char *path = r->display[0] ? r->display : ".";
-			pm_observer_push(o, PYMON_RESCAN, path, NULL, !r->file);
+			pm_observer_push(r, PYMON_RESCAN, path, NULL, !r->file);
 		}
 	}
 }

@@ -55,6 +55,8 @@ struct pm_root {
 	 * each with the prefix that turns a root-relative path into one
 	 * relative to that set's directory. */
 	char *gitdir;
+	int git_wd;       /* watch on gitdir while a batch waits for its lock, else -1 */
+	bool git_stale;   /* the lock outlived the wait: batches run until it goes */
 	struct pm_ruleset **above;
 	char **above_prefix;
 	size_t nabove;

@@ -124,3 +124,135 @@ class TestExchange(EngineTest):
         write(self.path("c", "fc.py"), "changed\n")
         ev = self.wait_event(ed, "c/fc.py", "modify")
         self.assert_only(ev, {"c/fc.py"})
+
+
+# ---- 3. a batch never silently drops changes ----------------------------
+
+class TestBatchBound(EngineTest):
+    def test_past_the_bound_the_batch_carries_a_rescan_of_the_root(self):
+        os.mkdir(self.path("src"))
+        ed = self.start("--limit", "100", delay=300, root="src")
+        for i in range(250):
+            write(self.path("src", "f%03d.py" % i))
+        ev = self.drain(ed, quiet=0.6)
+        rescans = [e for e in ev if e[0] == "rescan"]
+        self.assertEqual(rescans, [("rescan", "src", None, True)], ev[-5:])
+        self.assertGreater(ed.last_dropped, 0)
+        # 150 files were left out; each write is a create and a modify.
+        self.assertEqual(len([e for e in ev if e[0] == "create"]), 100)
+        self.assertGreaterEqual(ed.last_dropped, 150)
+
+    def test_under_the_bound_no_rescan(self):
+        ed = self.start("--limit", "100", delay=200)
+        for i in range(50):
+            write(self.path("f%03d.py" % i))
+        ev = self.drain(ed, quiet=0.5)
+        self.assertEqual(len(ev), 50)
+        self.assertFalse(any(e[0] == "rescan" for e in ev), ev)
+
+    def test_watch_json_reports_the_rescan(self):
+        from support import PYMON, Proc
+        import json
+        p = Proc([PYMON, "watch", "--json", "-d", "300ms", "."], cwd=self.dir, merge_stderr=True)
+        self.procs.append(p)
+        p.wait_line(lambda l: "watching" in l)
+        for i in range(10500):
+            fd = os.open(self.path("f%05d" % i), os.O_WRONLY | os.O_CREAT, 0o644)
+            os.close(fd)
+        seen = p.wait_line(lambda l: l.startswith("{") and json.loads(l)["event"] == "rescan",
+                           timeout=max(TIMEOUT, 30))
+        self.assertEqual(json.loads(seen)["path"], ".")
+
+
+# ---- 5. atomic saves: one entry for the final name ----------------------
+
+class TestAtomicSave(EngineTest):
+    def test_temp_written_and_renamed_is_one_entry(self):
+        write(self.path("app.py"), "v1\n")
+        ed = self.start(delay=200)
+        write(self.path(".app.py.tmp123"), "v2\n")
+        os.rename(self.path(".app.py.tmp123"), self.path("app.py"))
+        ev = self.drain(ed, quiet=0.5)
+        self.assertEqual(ev, [("create", "app.py", None, False)])
+
+    def test_modified_then_renamed_is_modify_of_new_name(self):
+        write(self.path("a.py"), "v1\n")
+        ed = self.start(delay=200)
+        write(self.path("a.py"), "v2\n")
+        os.rename(self.path("a.py"), self.path("b.py"))
+        ev = self.drain(ed, quiet=0.5)
+        self.assertEqual(ev, [("modify", "b.py", None, False)])
+
+    def test_rename_alone_stays_a_move(self):
+        write(self.path("a.py"), "v1\n")
+        ed = self.start(delay=100)
+        os.rename(self.path("a.py"), self.path("b.py"))
+        ev = self.drain(ed, quiet=0.5)
+        self.assertEqual(ev, [("move", "b.py", "a.py", False)])
+
+
+# ---- 4. a stale .git/index.lock -----------------------------------------
+
+def ctx_switches(pid):
+    """Voluntary + involuntary context switches: how often it woke up."""
+    n = 0
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                n += int(line.split()[1])
+    return n
+
+
+class TestGitLockWait(EngineTest):
+    def setUp(self):
+        super().setUp()
+        os.makedirs(self.path(".git"))
+        self.lock = self.path(".git", "index.lock")
+
+    def test_stale_lock_fires_after_the_bound_with_a_warning(self):
+        write(self.lock, "")
+        ed = self.start("--git-lock-wait", "1000", delay=50)
+        t0 = time.monotonic()
+        write(self.path("a.py"))
+        b = ed.batch(timeout=max(TIMEOUT, 15))
+        held = time.monotonic() - t0
+        self.assertEqual(b, [("create", "a.py", None, False)])
+        self.assertGreaterEqual(held, 0.9)
+        self.assertTrue(any(".git/index.lock" in w for w in ed.warnings), ed.warnings)
+        # The lock is known to be stale: the next change is not held.
+        t0 = time.monotonic()
+        write(self.path("b.py"))
+        b = ed.batch()
+        self.assertEqual(b, [("create", "b.py", None, False)])
+        self.assertLess(time.monotonic() - t0, 0.9)
+        # Once removed, a new lock is waited for again.
+        os.remove(self.lock)
+        ed.no_batch(0.2)
+        write(self.lock, "")
+        write(self.path("c.py"))
+        ed.no_batch(0.5)
+        os.remove(self.lock)
+        self.assertEqual(ed.batch(), [("create", "c.py", None, False)])
+
+    def test_waiting_for_the_lock_does_not_poll(self):
+        write(self.lock, "")
+        ed = self.start(delay=20)
+        write(self.path("a.py"))
+        time.sleep(0.2)  # let the quiet period pass: the batch is held now
+        before = ctx_switches(ed.p.pid)
+        ed.no_batch(1.0)
+        woke = ctx_switches(ed.p.pid) - before
+        # Polling the lock at 20 Hz would wake it about 20 times.
+        self.assertLessEqual(woke, 3)
+        t0 = time.monotonic()
+        os.remove(self.lock)
+        self.assertEqual(ed.batch(), [("create", "a.py", None, False)])
+        self.assertLess(time.monotonic() - t0, 0.5)
+
+    def test_lock_renamed_into_place_as_git_commits_it(self):
+        write(self.lock, "")
+        ed = self.start(delay=20)
+        write(self.path("a.py"))
+        ed.no_batch(0.4)
+        os.rename(self.lock, self.path(".git", "index"))
+        self.assertEqual(ed.batch(), [("create", "a.py", None, False)])
