@@ -90,15 +90,12 @@ static bool alive(pymon_watcher *w, struct pm_node *node, int wd)
 	return false;
 }
 
-static void scan_failed(pymon_watcher *w, pymon_error *err)
+static void scan_failed(pymon_watcher *w, pymon_error *err, size_t before)
 {
-	if (err->code == -ENOSPC) {
-		if (!w->limit_warned)
-			pm_warn(w, "%s", err->message);
-		w->limit_warned = true;
-	} else {
+	if (err->code == -ENOSPC)
+		pm_budget_report(w, err, before);
+	else
 		pm_warn(w, "%s", err->message);
-	}
 }
 
 static bool vcs_on(const struct pm_node *n)
@@ -113,9 +110,10 @@ static void ignore_file_changed(pymon_watcher *w, struct pm_node *dir)
 	if (dir->root->file || !vcs_on(dir))
 		return;
 	pymon_error err = {0};
+	size_t before = w->unwatched;
 	pm_rules_load(w, dir, -1);
 	if (pm_resync(w, dir, &err) < 0)
-		scan_failed(w, &err);
+		scan_failed(w, &err, before);
 }
 
 static void new_directory(pymon_watcher *w, struct pm_node *dir, const char *name)
@@ -123,8 +121,9 @@ static void new_directory(pymon_watcher *w, struct pm_node *dir, const char *nam
 	if (dir->root->file || pm_ignored(dir, name, true, NULL, 0))
 		return;
 	pymon_error err = {0};
+	size_t before = w->unwatched;
 	if (pm_scan(w, dir->root, dir, name, true, &err) < 0)
-		scan_failed(w, &err);
+		scan_failed(w, &err, before);
 }
 
 /*
@@ -297,6 +296,21 @@ static void self_event(pymon_watcher *w, const struct pm_raw_event *ev)
 				pm_warn(w, "%s is no longer watched (removed or unmounted)",
 				        n->root->display[0] ? n->root->display : ".");
 			pm_node_drop(w, n, ev->wd);
+		} else if ((ev->mask & IN_UNMOUNT) && !is_root && n->parent->dev != n->dev) {
+			/* A file system mounted inside the tree went away: the
+			 * directory it covered is there again, with its own
+			 * entries. Watch and read it as a new directory. */
+			struct pm_node *up = n->parent;
+			char *name = pm_strdup(n->name);
+			pm_node_drop(w, n, -1);
+			if (name) {
+				struct pm_buf path = {0};
+				pm_node_display(up, name, &path);
+				pm_warn(w, "%s was unmounted; watching the directory underneath", path.s ? path.s : name);
+				pm_buf_free(&path);
+				new_directory(w, up, name);
+				free(name);
+			}
 		} else if (ev->mask & (IN_DELETE_SELF | IN_UNMOUNT)) {
 			if (is_root)
 				pm_warn(w, "%s was %s; it is no longer watched", n->root->display[0] ? n->root->display : ".",
@@ -395,8 +409,9 @@ void pm_overflow(pymon_watcher *w)
 			 * resync finds them again where they are. */
 			pm_tree_drop_unsettled(w, r->node);
 			pymon_error err = {0};
+			size_t before = w->unwatched;
 			if (!r->file && pm_resync(w, r->node, &err) < 0)
-				scan_failed(w, &err);
+				scan_failed(w, &err, before);
 			const char *path = r->display[0] ? r->display : ".";
 			pm_observer_push(r, PYMON_RESCAN, path, NULL, !r->file);
 		}

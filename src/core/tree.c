@@ -316,8 +316,9 @@ static void free_one(pymon_watcher *w, struct pm_node *n, int gone_wd)
 	if (n->wd >= 0) {
 		int wd = n->wd;
 		wd_remove(w, n);
-		/* EINVAL (already gone) is expected and harmless. */
-		if (wd != gone_wd && !pm_wd_first(w, wd))
+		/* EINVAL (already gone) is expected and harmless. After the
+		 * inotify descriptor is closed (exit) there is nothing to remove. */
+		if (wd != gone_wd && w->ifd >= 0 && !pm_wd_first(w, wd))
 			pm_sys.inotify_rm_watch(w->ifd, wd);
 	}
 	if (n->root && n->root->node == n)

@@ -119,6 +119,11 @@ PM_API void pymon_watcher_free(pymon_watcher *w)
 		}
 	pm_fdwatch_free(w);
 	pm_roles_free(w);
+	/* Closing the inotify descriptor removes every watch at once: no
+	 * inotify_rm_watch per directory on the way out. */
+	if (w->ifd >= 0)
+		close(w->ifd);
+	w->ifd = -1;
 	pm_tree_free(w);
 	for (struct pymon_observer *o = w->observers, *next; o; o = next) {
 		next = o->next;
@@ -130,8 +135,6 @@ PM_API void pymon_watcher_free(pymon_watcher *w)
 	free(w->resync);
 	if (w->tfd >= 0)
 		close(w->tfd);
-	if (w->ifd >= 0)
-		close(w->ifd);
 	if (w->epfd >= 0)
 		close(w->epfd);
 	free(w->evbuf);

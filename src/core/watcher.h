@@ -74,6 +74,7 @@ struct pymon_watcher {
 	uint32_t move_seq;          /* last pending move id given out */
 	int *resync;                /* wds of directories to read again (scan races) */
 	size_t ngitwatch;           /* roots with a git_wd: index.lock is looked for */
+	size_t unwatched;           /* directories left unwatched (ENOSPC) since start */
 	size_t nresync, capresync;
 	char *evbuf;
 	size_t evbuf_len;

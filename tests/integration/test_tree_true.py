@@ -9,8 +9,19 @@ import ctypes
 import os
 import time
 
-from support import TIMEOUT, wait_for, write
-from test_engine import EngineTest, has, paths
+import subprocess
+
+from support import TIMEOUT, EventDump, write
+from test_engine import EngineTest, _Registered, has
+
+
+class _Ns(EventDump, _Registered):
+    """eventdump behind a prefix (a namespace wrapper), with a stdin pipe;
+    registered with the test as soon as it exists."""
+
+    def __init__(self, args, cwd, registry, prefix):
+        self._registry = registry
+        super().__init__(args, cwd, prefix=prefix, stdin=subprocess.PIPE)
 
 AT_FDCWD = -100
 RENAME_EXCHANGE = 2
@@ -256,3 +267,149 @@ class TestGitLockWait(EngineTest):
         ed.no_batch(0.4)
         os.rename(self.lock, self.path(".git", "index"))
         self.assertEqual(ed.batch(), [("create", "a.py", None, False)])
+
+
+# ---- 6. deep trees are linear --------------------------------------------
+
+def make_chain(top, depth, name="dd"):
+    """top/dd/dd/... depth levels, made relative to each parent's
+    descriptor (the path is far longer than PATH_MAX); returns the
+    relative path of the deepest directory."""
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for _ in range(depth):
+            os.mkdir(name, dir_fd=fd)
+            nfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = nfd
+    finally:
+        os.close(fd)
+    return "/".join([name] * depth)
+
+
+def remove_chain(top, depth, name="dd"):
+    """Removes what make_chain made (and any files in it), bottom up:
+    shutil.rmtree and os.walk recurse once per level."""
+    fds = [os.open(top, os.O_RDONLY | os.O_DIRECTORY)]
+    try:
+        for _ in range(depth):
+            try:
+                fds.append(os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fds[-1]))
+            except FileNotFoundError:
+                break
+        while len(fds) > 1:
+            fd = fds.pop()
+            for entry in os.listdir(fd):
+                os.unlink(entry, dir_fd=fd)
+            os.close(fd)
+            os.rmdir(name, dir_fd=fds[-1])
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+class TestDeepTree(EngineTest):
+    DEPTH = 3000  # 9,000 bytes of path: three times PATH_MAX
+
+    def tearDown(self):
+        # Before the shared tearDown, whose os.walk recurses per level.
+        remove_chain(self.dir, self.DEPTH)
+        super().tearDown()
+
+    def test_3000_levels_are_watched_in_linear_time(self):
+        depth = self.DEPTH
+        rel = make_chain(self.dir, depth)
+        t0 = time.monotonic()
+        ed = self.start()
+        took = time.monotonic() - t0
+        self.assertEqual(ed.watches, depth + 1)
+        # Quadratic path rebuilding took 13-43 s here; linear is ~0.15 s.
+        self.assertLess(took, 5.0)
+        # The bottom is watched under its true (long) path: create there
+        # relative to the parent's descriptor, as no path reaches it.
+        fd = os.open(self.dir, os.O_RDONLY | os.O_DIRECTORY)
+        for part in rel.split("/"):
+            nfd = os.open(part, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = nfd
+        try:
+            os.close(os.open("bottom.py", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd))
+        finally:
+            os.close(fd)
+        self.wait_event(ed, rel + "/bottom.py", "create")
+
+
+# ---- 7. unmounts ----------------------------------------------------------
+
+class TestUnmount(EngineTest):
+    def test_directory_under_an_unmounted_fs_is_watched_again(self):
+        import shutil
+        reason = "cannot mount a tmpfs in a user namespace here (unshare -rm)"
+        if not shutil.which("unshare"):
+            self.skipTest(reason + ": no unshare")
+        os.makedirs(self.path("w", "mnt"))
+        probe = subprocess.run(["unshare", "-rm", "sh", "-c", 'mount -t tmpfs none "$1"', "sh",
+                                self.path("w", "mnt")], capture_output=True)
+        if probe.returncode != 0:
+            self.skipTest(reason + ": " + probe.stderr.decode(errors="replace").strip())
+        write(self.path("w", "mnt", "under.py"))
+        # In a new namespace: mount a tmpfs over w/mnt, run eventdump,
+        # unmount when the test says so on stdin, then wait for eventdump.
+        script = ('mount -t tmpfs none w/mnt && echo t > w/mnt/on_tmpfs.py && mkdir w/mnt/sub && '
+                  '{ "$@" & } && read go && umount w/mnt && wait')
+        ed = _Ns(["--delay", "50", "w"], self.dir, self.procs,
+                 prefix=["unshare", "-rm", "sh", "-c", script, "sh"])
+        self.assertEqual(ed.watches, 3)  # w, the tmpfs root, its sub/
+        ed.p.stdin.write(b"go\n")
+        ed.p.stdin.flush()
+        ev = self.wait_event(ed, "w/mnt/under.py", "create")
+        ev += self.drain(ed)
+        self.assertEqual(ed.watches, 2)
+        self.assertTrue(any("w/mnt" in w and "unmounted" in w for w in ed.warnings), ed.warnings)
+        write(self.path("w", "mnt", "new.py"))
+        ev = self.wait_event(ed, "w/mnt/new.py", "create")
+        self.assert_only(ev, {"w/mnt/new.py"})
+
+
+# ---- 8. warnings name what they are about; budget failures are counted ----
+
+class TestBudgetWhileRunning(EngineTest):
+    def test_every_failure_is_counted_and_retried_on_the_next_rescan(self):
+        import shutil
+        reason = "user namespaces are not usable here (unshare -U -r), so the watch limit cannot be lowered"
+        if not shutil.which("unshare"):
+            self.skipTest(reason)
+        probe = subprocess.run(["unshare", "-U", "-r", "sh", "-c", "echo 4 > /proc/sys/user/max_inotify_watches"],
+                               capture_output=True)
+        if probe.returncode != 0:
+            self.skipTest(reason + ": " + probe.stderr.decode(errors="replace").strip())
+        os.makedirs(self.path("w", "a"))
+        os.makedirs(self.path("w", "b"))
+        # A budget of 4 watches: w, a, b and one more. Raised when the test
+        # says so on stdin.
+        script = ('echo 4 > /proc/sys/user/max_inotify_watches && { "$@" & } && read go && '
+                  'echo 100 > /proc/sys/user/max_inotify_watches && echo raised && wait')
+        ed = _Ns(["--delay", "50", "w"], self.dir, self.procs,
+                 prefix=["unshare", "-U", "-r", "sh", "-c", script, "sh"])
+        self.assertEqual(ed.watches, 3)
+        for i in range(4):
+            os.mkdir(self.path("w", "n%d" % i))
+        ev = ed.events_until(lambda ev: all(has(ev, "w/n%d" % i, "create") for i in range(4)))
+        ev += self.drain(ed)
+        self.assertEqual(ed.watches, 4)
+        counted = [w for w in ed.warnings if "could not be watched" in w]
+        self.assertEqual(len(counted), 3, ed.warnings)
+        self.assertIn("(3 since start)", counted[-1])
+        self.assertEqual(len([w for w in ed.warnings if "max_user_watches" in w]), 1, ed.warnings)
+        # More budget, then a rescan (an ignore file changed): the three
+        # directories are watched now.
+        ed.p.stdin.write(b"go\n")
+        ed.p.stdin.flush()
+        ed.wait_line(lambda l: l == "raised")
+        write(self.path("w", ".ignore"), "*.log\n")
+        self.drain(ed)
+        self.assertEqual(ed.watches, 7)
+        for i in range(4):
+            write(self.path("w", "n%d" % i, "f.py"))
+        ev = ed.events_until(lambda ev: all(has(ev, "w/n%d/f.py" % i, "create") for i in range(4)))
+        self.assert_only(ev, {"w/n%d/f.py" % i for i in range(4)})
