@@ -388,13 +388,21 @@ int pm_resync(pymon_watcher *w, struct pm_node *top, pymon_error *err)
 	struct listing l = {0};
 	int ret = 0;
 	bool nospc = false;
+	size_t nopen = 0;
 	if (push(&q, top, NULL) < 0)
 		return pm_err(err, -ENOMEM, "out of memory");
 	while (q.len && ret == 0) {
-		struct pm_node *n = pop(&q).n;
+		/* As in the scan: relative to the parent's descriptor when it
+		 * was kept, so a deep tree is resynced in linear time. */
+		struct qitem it = pop(&q);
+		struct pm_node *n = it.n;
+		int fd = -1;
+		if (!n->root->file)
+			fd = it.up ? pm_sys.openat(it.up->fd, n->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
+			           : pm_node_open(n, NULL);
+		unref(it.up, &nopen);
 		if (n->root->file)
 			continue;
-		int fd = pm_node_open(n, NULL);
 		struct stat st;
 		if (fd < 0 || fstat(fd, &st) < 0 || st.st_ino != n->ino || st.st_dev != n->dev) {
 			if (fd >= 0)
@@ -411,6 +419,11 @@ int pm_resync(pymon_watcher *w, struct pm_node *top, pymon_error *err)
 		}
 		if (vcs_on(n->root) && (n->rules || listing_has_ignore_file(&l)))
 			pm_rules_load(w, n, fd);
+		struct dirref *self = NULL;
+		if (nopen < MAX_OPEN_PARENTS && (self = malloc(sizeof *self))) {
+			*self = (struct dirref){.fd = fd, .refs = 1};
+			nopen++;
+		}
 		/* Children that vanished or became ignored. */
 		for (struct pm_node *c = n->child, *next; c; c = next) {
 			next = c->next;
@@ -438,8 +451,10 @@ int pm_resync(pymon_watcher *w, struct pm_node *top, pymon_error *err)
 			struct stat cst;
 			if (c && fstatat(fd, name, &cst, AT_SYMLINK_NOFOLLOW) == 0 && cst.st_ino == c->ino &&
 			    cst.st_dev == c->dev) {
-				if (push(&q, c, NULL) < 0)
+				if (push(&q, c, self) < 0)
 					ret = pm_err(err, -ENOMEM, "out of memory");
+				else if (self)
+					self->refs++;
 				continue;
 			}
 			pm_observer_event(n, name, PYMON_CREATE, true, NULL);
@@ -449,8 +464,13 @@ int pm_resync(pymon_watcher *w, struct pm_node *top, pymon_error *err)
 			else
 				ret = r;
 		}
-		close(fd);
+		if (self)
+			unref(self, &nopen);
+		else
+			close(fd);
 	}
+	while (q.len) /* left by an error */
+		unref(pop(&q).up, &nopen);
 	free(l.buf);
 	free(q.items);
 	return ret ? ret : nospc ? -ENOSPC : 0;

@@ -338,6 +338,29 @@ class TestDeepTree(EngineTest):
             os.close(fd)
         self.wait_event(ed, rel + "/bottom.py", "create")
 
+    def test_3000_levels_are_resynced_in_linear_time(self):
+        depth = self.DEPTH
+        rel = make_chain(self.dir, depth)
+        ed = self.start()
+        self.assertEqual(ed.watches, depth + 1)
+        # A new ignore file at the top makes the whole tree be compared
+        # with the disk (as after an overflow): every level is opened.
+        t0 = time.monotonic()
+        write(self.path(".ignore"), "*.log\n")
+        self.wait_event(ed, ".ignore", "create")
+        self.assertLess(time.monotonic() - t0, 5.0)
+        fd = os.open(self.dir, os.O_RDONLY | os.O_DIRECTORY)
+        for part in rel.split("/"):
+            nfd = os.open(part, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = nfd
+        try:
+            os.close(os.open("bottom.py", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd))
+        finally:
+            os.close(fd)
+        self.wait_event(ed, rel + "/bottom.py", "create")
+        self.assertEqual(ed.watches, depth + 1)
+
 
 # ---- 7. unmounts ----------------------------------------------------------
 
