@@ -284,6 +284,11 @@ static void on_changed(struct cli_output *out, const pymon_batch *b)
 		return;
 	if (out->verbosity > 0)
 		print_events(out, b);
+	/* Past the batch bound the library counts instead of listing, and
+	 * adds a rescan of the root: say so, never lose changes silently. */
+	if (b->dropped && out->verbosity >= 0)
+		say(out, YELLOW, "%zu more changes were not listed (too many for one batch); the batch "
+		                 "carries a rescan of their root", b->dropped);
 	build_reason(out, b);
 }
 

@@ -60,7 +60,9 @@ class Guardian(TempDirTest):
         self.env = dict(os.environ, LOG=self.log)
 
     def start(self, args, **kw):
-        p = Proc([PYMON, "--no-color", "--no-config"] + args, cwd=self.dir, env=self.env, merge_stderr=True, **kw)
+        # -v: "N directories watched" says when every watch exists
+        p = Proc([PYMON, "--no-color", "--no-config", "-v"] + args, cwd=self.dir, env=self.env, merge_stderr=True,
+                 **kw)
         self.procs.append(p)
         return p
 
@@ -237,3 +239,18 @@ class Verbose(TempDirTest):
         self.assertIn("skipped create w/d.log: ignored by default ignore '*.log'", text)
         self.assertIn("skipped create w/b.txt: not a watched extension", text)
         self.assertNotIn("skipped create w/c.py", text)
+
+
+class BatchBound(TempDirTest):
+    def test_changes_past_the_batch_bound_are_announced(self):
+        os.makedirs(self.path("w"))
+        p = Proc([PYMON, "--no-color", "--no-config", "-w", "w", "-d", "300ms", "sleep 100"],
+                 cwd=self.dir, merge_stderr=True)  # the command starts once every watch exists
+        self.procs.append(p)
+        p.wait_line(lambda l: "starting" in l)
+        for i in range(10050):
+            with open(self.path("w", "f%05d" % i), "w"):
+                pass
+        line = p.wait_line(lambda l: "were not listed" in l, timeout=30)
+        self.assertRegex(line, r"\d+ more changes were not listed \(too many for one batch\); the batch carries "
+                               r"a rescan of their root")
