@@ -151,10 +151,10 @@ def cpu_ns_of(pid):
 # ---------------------------------------------------------------- processes
 
 
-def start(argv, log, stdin=None, cwd=None, stdout=None):
+def start(argv, log, stdin=None, cwd=None, stdout=None, env=None):
     fin = open(stdin, "rb") if stdin else subprocess.DEVNULL
     p = subprocess.Popen(argv, stdin=fin, stdout=stdout if stdout else subprocess.DEVNULL,
-                         stderr=log, cwd=cwd, env=ENV, start_new_session=True)
+                         stderr=log, cwd=cwd, env=env if env is not None else ENV, start_new_session=True)
     if stdin:
         fin.close()
     LIVE.append(p)
@@ -199,6 +199,45 @@ def stop_all():
             stop(p, grace=2.0)
         except Exception:  # noqa: BLE001 - cleanup must go on
             pass
+
+
+def become_subreaper():
+    """Orphans of the tools (a daemonised helper, a server whose parent
+    crashed) are re-parented to the harness instead of init, so stop() and
+    leftovers() still see them. SIGTERM and SIGHUP end the run like Ctrl-C."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGHUP, interrupt)
+
+
+def leftovers():
+    """The final check: every process still under the harness after the
+    cleanup, as "pid comm" strings (empty when the run left nothing)."""
+    out = []
+    for pid in tree_pids(os.getpid()):
+        if pid == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        out.append(f"{pid} {cmd[:120]}")
+    # Zombies re-parented to the harness: reap them.
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
+    return out
 
 
 def log_tail(path, n=3):

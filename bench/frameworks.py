@@ -1,0 +1,699 @@
+#!/usr/bin/env python3
+"""Save -> new code served: py-mon beside the reloaders built into Flask
+(Werkzeug), uvicorn and Django.
+
+Run by `make bench` (after the watcher figures) and alone by
+`sh bench/run.sh frameworks`; QUICK=1 for a short look. Python 3 standard
+library only; the frameworks are Debian's packages and run with
+/usr/bin/python3 (FW_PYTHON to change it). Prints a table on stdout,
+progress on stderr, writes bench/out/frameworks.json and
+bench/out/frameworks.txt. What each figure means: bench/README.md,
+section "Save -> new code served".
+"""
+
+import json
+import os
+import random
+import re
+import select
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench as B  # noqa: E402 - the shared /proc and process helpers
+
+FW_PY = os.environ.get("FW_PYTHON", "/usr/bin/python3")
+QUICK = B.QUICK
+REPS = 5 if QUICK else 20
+IDLE_S = 10 if QUICK else 30
+FLOOR_REPS = 3 if QUICK else 5
+REP_TIMEOUT_S = 20.0
+POLL_S = 0.002  # one HTTP attempt every 2 ms while waiting for the new body
+SAMPLE_S = 0.25  # RSS sampling period
+
+# ---------------------------------------------------------------- the apps
+
+# Loaded by every Python process of the runs (PYTHONPATH): appends
+# "pid CLOCK_REALTIME-ns" to $BENCH_UP_STAMP as soon as the interpreter runs
+# site, then runs the sitecustomize it shadows (Debian's apport hook).
+SITECUSTOMIZE = r'''
+import os as _os, sys as _sys, time as _time
+_p = _os.environ.get("BENCH_UP_STAMP")
+if _p:
+    try:
+        with open(_p, "a") as _f:
+            _f.write("%d %d\n" % (_os.getpid(), _time.time_ns()))
+    except OSError:
+        pass
+_here = _os.path.dirname(_os.path.abspath(__file__))
+for _d in _sys.path:
+    _c = _os.path.join(_d or ".", "sitecustomize.py")
+    if _d and _os.path.abspath(_d) != _here and _os.path.isfile(_c):
+        try:
+            exec(compile(open(_c).read(), _c, "exec"), {"__name__": "sitecustomize"})
+        except Exception:
+            pass
+        break
+'''
+
+# Put first on PYTHONPATH to make `import watchdog` fail: Werkzeug then
+# falls back to its stat reloader.
+HIDE_WATCHDOG = "raise ImportError('hidden by the py-mon bench')\n"
+
+FLASK_APP = '''from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.route("/")
+def index():
+    return "{body}"
+'''
+
+FASTAPI_APP = '''from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+
+app = FastAPI()
+
+
+@app.get("/", response_class=PlainTextResponse)
+def index():
+    return "{body}"
+'''
+
+DJANGO_FILES = {
+    "manage.py": '''import os
+import sys
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_cfg.settings")
+    from django.core.management import execute_from_command_line
+    execute_from_command_line(sys.argv)
+''',
+    "site_cfg/__init__.py": "",
+    "site_cfg/settings.py": '''SECRET_KEY = "bench-only-not-secret"
+DEBUG = True
+ALLOWED_HOSTS = ["127.0.0.1"]
+INSTALLED_APPS = ["hello"]
+MIDDLEWARE = []
+ROOT_URLCONF = "site_cfg.urls"
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}]
+DATABASES = {}
+USE_TZ = True
+''',
+    "site_cfg/urls.py": '''from django.urls import path
+
+from hello import views
+
+urlpatterns = [path("", views.index)]
+''',
+    "hello/__init__.py": "",
+    "hello/templates/hello/page.html": "<p>{{ body }}</p>\n",
+}
+DJANGO_VIEW = '''from django.http import HttpResponse
+
+
+def index(request):
+    return HttpResponse("{body}", content_type="text/plain")
+'''
+
+# The pymon.run() variant (issue 10's Python package), once it exists.
+PYMON_RUNNER = '''import sys
+
+import pymon
+
+w = pymon.Watcher()
+obs = w.add(".").ext(*sys.argv[1].split(",")).run(sys.argv[2:])
+sys.exit(obs.observe())
+'''
+
+
+class Framework:
+    def __init__(self, name, module, pkgs, files, view, view_src, ext, serve, reloader_argv, reloader_re,
+                 fd_serve=None):
+        self.name, self.module, self.pkgs = name, module, pkgs
+        self.files, self.view, self.view_src, self.ext = files, view, view_src, ext
+        self.serve = serve  # port -> argv of the server without any reloader
+        self.reloader_argv = reloader_argv  # port -> argv with the framework's reloader
+        self.reloader_re = reloader_re  # finds the reloader's name in its log
+        self.fd_serve = fd_serve  # (argv, extra env) serving on inherited fd 3, or None
+        self.version, self.missing = "", None
+
+    def write_app(self, d, body):
+        for rel, text in self.files.items():
+            path = os.path.join(d, rel)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(text)
+        self.save(d, body)
+
+    def save(self, d, body):
+        """A save of the view: one open(O_TRUNC) + write + close, like an editor
+        writing in place."""
+        data = self.view_src.format(body=body).encode()
+        fd = os.open(os.path.join(d, self.view), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+
+
+def frameworks():
+    host = "127.0.0.1"
+    return [
+        Framework(
+            "flask", "flask", "python3-flask", {}, "app.py", FLASK_APP, "py",
+            serve=lambda p: [FW_PY, "-m", "flask", "--app", "app", "run", "--no-reload", "--host", host, "--port", str(p)],
+            reloader_argv=lambda p: [FW_PY, "-m", "flask", "--app", "app", "--debug", "run", "--host", host, "--port", str(p)],
+            reloader_re=r"Restarting with (.+)",
+            # Werkzeug serves on an inherited socket when it believes it runs
+            # under its own reloader.
+            fd_serve=([FW_PY, "-m", "flask", "--app", "app", "run", "--no-reload", "--host", host, "--port", "0"],
+                      dict(WERKZEUG_RUN_MAIN="true", WERKZEUG_SERVER_FD="3"))),
+        Framework(
+            "uvicorn", "uvicorn", "python3-uvicorn python3-fastapi", {}, "main.py", FASTAPI_APP, "py",
+            serve=lambda p: [FW_PY, "-m", "uvicorn", "main:app", "--host", host, "--port", str(p)],
+            reloader_argv=lambda p: [FW_PY, "-m", "uvicorn", "main:app", "--reload", "--host", host, "--port", str(p)],
+            reloader_re=r"Started reloader process \[\d+\] using (\w+)",
+            fd_serve=([FW_PY, "-m", "uvicorn", "main:app", "--fd", "3"], {})),
+        Framework(
+            "django", "django", "python3-django", DJANGO_FILES, "hello/views.py", DJANGO_VIEW, "py,html",
+            serve=lambda p: [FW_PY, "manage.py", "runserver", "--noreload", f"{host}:{p}"],
+            reloader_argv=lambda p: [FW_PY, "manage.py", "runserver", f"{host}:{p}"],
+            reloader_re=r"Watching for file changes with (\w+)"),
+    ]
+
+
+def detect(fw):
+    code = {"flask": "import flask, werkzeug; print(flask.__version__, werkzeug.__version__)",
+            "uvicorn": "import uvicorn, fastapi, starlette; print(uvicorn.__version__, fastapi.__version__, starlette.__version__)",
+            "django": "import django; print(django.get_version())"}[fw.name]
+    names = {"flask": ("Flask", "Werkzeug"), "uvicorn": ("uvicorn", "FastAPI", "Starlette"), "django": ("Django",)}[fw.name]
+    if not os.access(FW_PY, os.X_OK):
+        fw.missing = f"{FW_PY} not found"
+        return
+    r = subprocess.run([FW_PY, "-c", code], capture_output=True, text=True, env=clean_env())
+    if r.returncode != 0:
+        fw.missing = f"{fw.pkgs} not importable by {FW_PY} ({(r.stderr.strip().splitlines() or ['?'])[-1]})"
+        return
+    fw.version = " ".join(f"{n} {v}" for n, v in zip(names, r.stdout.split()))
+
+
+def importable(mod, extra_path=()):
+    env = clean_env()
+    env["PYTHONPATH"] = os.pathsep.join(extra_path)
+    return subprocess.run([FW_PY, "-c", f"import {mod}"], capture_output=True, env=env).returncode == 0
+
+
+def clean_env():
+    env = dict(B.ENV)
+    for k in ("PYTHONPATH", "PYTHONHOME", "PYTHONDONTWRITEBYTECODE", "VIRTUAL_ENV", "FLASK_APP", "FLASK_DEBUG",
+              "WERKZEUG_RUN_MAIN", "WERKZEUG_SERVER_FD", "DJANGO_SETTINGS_MODULE", "LISTEN_FDS", "LISTEN_PID"):
+        env.pop(k, None)
+    return env
+
+
+# ---------------------------------------------------------------- measuring
+
+
+class UpStamps:
+    """The sitecustomize stamps: (pid, ns) of every interpreter started."""
+
+    def __init__(self, path):
+        self.path, self.off, self.items = path, 0, []
+
+    def poll(self):
+        try:
+            with open(self.path) as f:
+                f.seek(self.off)
+                data = f.read()
+        except FileNotFoundError:
+            return self.items
+        end = data.rfind("\n") + 1
+        self.off += len(data[:end].encode())
+        for line in data[:end].splitlines():
+            pid, ns = line.split()
+            self.items.append((int(pid), int(ns)))
+        return self.items
+
+
+def get(port, timeout=2.0):
+    """One GET /: ("ok", body) | ("refused", None) | ("error", reason)."""
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    except ConnectionRefusedError:
+        return "refused", None
+    except OSError as e:
+        return "error", type(e).__name__
+    try:
+        s.settimeout(timeout)
+        s.sendall(f"GET / HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.") or b" 200 " not in head.split(b"\r\n", 1)[0]:
+            return "error", head.split(b"\r\n", 1)[0].decode(errors="replace")[:60] or "empty reply"
+        return "ok", body.decode(errors="replace").strip()
+    except OSError as e:
+        return "error", type(e).__name__
+    finally:
+        s.close()
+
+
+class RssSampler(threading.Thread):
+    """Peak of the summed VmHWM of the live process tree, every SAMPLE_S."""
+
+    def __init__(self, root):
+        super().__init__(daemon=True)
+        self.root, self.peak_kb, self.halt = root, 0, threading.Event()
+
+    def run(self):
+        while not self.halt.is_set():
+            self.sample()
+            self.halt.wait(SAMPLE_S)
+
+    def sample(self):
+        self.peak_kb = max(self.peak_kb, B.tree_hwm_kb(B.tree_sample(self.root)))
+
+    def stop(self):
+        self.halt.set()
+        self.join()
+        self.sample()
+        return self.peak_kb / 1024.0
+
+
+def pidfd(pid):
+    try:
+        return os.pidfd_open(pid)
+    except (OSError, AttributeError):
+        return None
+
+
+class ExitWatch(threading.Thread):
+    """The time (CLOCK_REALTIME ns) a process exits, through a pidfd, in a
+    thread: the harness's own request may be blocked in a listen backlog
+    meanwhile."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.fd, self.t, self.halt = pidfd(pid), None, False
+        if self.fd is not None:
+            self.start()
+
+    def run(self):
+        while not self.halt and self.t is None:
+            if select.select([self.fd], [], [], 0.1)[0]:
+                self.t = time.time_ns()
+
+    def finish(self):
+        if self.fd is None:
+            return None
+        self.halt = True
+        self.join()
+        if self.t is None and select.select([self.fd], [], [], 0)[0]:
+            self.t = time.time_ns()
+        os.close(self.fd)
+        return self.t
+
+
+def pctl(vals, q):
+    if not vals:
+        return None
+    s = sorted(vals)
+    k = (len(s) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def summ(vals):
+    if not vals:
+        return None
+    return dict(median=statistics.median(vals), p90=pctl(vals, 0.9), min=min(vals), max=max(vals), n=len(vals))
+
+
+def wait_body(port, want, timeout, dead=lambda: None):
+    """Polls until `want` is served; returns (ns when served or None, refused, errors)."""
+    refused = errors = 0
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        kind, body = get(port)
+        if kind == "ok" and body == want:
+            return time.time_ns(), refused, errors
+        if kind == "refused":
+            refused += 1
+        elif kind == "error":
+            errors += 1
+        if dead():
+            return None, refused, errors
+        time.sleep(POLL_S)
+    return None, refused, errors
+
+
+def floor(fw, base, env):
+    """The server alone, started and stopped by the harness: start -> served,
+    exec -> site (the interpreter's own start), SIGTERM -> exit."""
+    d = tempfile.mkdtemp(prefix=f"{fw.name}-floor-", dir=base)
+    fw.write_app(d, "v0")
+    up_path = os.path.join(base, f"{fw.name}-floor.up")
+    env = dict(env, BENCH_UP_STAMP=up_path)
+    log = open(os.path.join(B.OUT, "logs", f"fw-{fw.name}-floor.log"), "ab")
+    start_ms, site_ms, stop_ms = [], [], []
+    try:
+        for i in range(FLOOR_REPS):
+            port = B.free_port()
+            ups = UpStamps(up_path)
+            n0 = len(ups.poll())
+            t0 = time.time_ns()
+            p = B.start(fw.serve(port), log, cwd=d, env=env)
+            t, _, _ = wait_body(port, "v0", REP_TIMEOUT_S, lambda: p.poll() is not None)
+            if t is None:
+                return dict(failed=f"the server did not serve within {REP_TIMEOUT_S:.0f} s: " + B.log_tail(log.name))
+            start_ms.append((t - t0) / 1e6)
+            first = [ns for pid, ns in ups.poll()[n0:] if pid == p.pid]
+            if first:
+                site_ms.append((first[0] - t0) / 1e6)
+            fd = pidfd(p.pid)
+            t1 = time.monotonic_ns()
+            p.terminate()
+            if fd is not None:
+                select.select([fd], [], [], 10)
+                stop_ms.append((time.monotonic_ns() - t1) / 1e6)
+                os.close(fd)
+            B.stop(p)
+            time.sleep(0.2)
+    finally:
+        log.close()
+        B.rm_tree(d)
+    return dict(start_served=summ(start_ms), exec_site=summ(site_ms), sigterm_exit=summ(stop_ms))
+
+
+def variant_run(fw, name, argv, base, env, port, rng):
+    """One tool serving the app: REPS saves, then idle CPU and peak RSS."""
+    d = tempfile.mkdtemp(prefix=f"{fw.name}-{name.split()[0]}-", dir=base)
+    fw.write_app(d, "v0")
+    up_path = os.path.join(base, f"{fw.name}-{len(os.listdir(base))}.up")
+    env = dict(env, BENCH_UP_STAMP=up_path)
+    logname = os.path.join(B.OUT, "logs", f"fw-{fw.name}-{re.sub(r'[^A-Za-z0-9.]+', '_', name)}.log")
+    log = open(logname, "ab")
+    log.write(f"\n== {' '.join(argv)}\n".encode())
+    log.flush()
+    ups = UpStamps(up_path)
+    p = B.start(argv, log, cwd=d, env=env)
+    rss = RssSampler(p.pid)
+    rss.start()
+    res = dict(argv=argv)
+    dead = lambda: p.poll() is not None
+    try:
+        t, _, _ = wait_body(port, "v0", 30, dead)
+        if t is None:
+            return dict(res, failed=("it exited: " if dead() else "v0 never served within 30 s: ") + B.log_tail(logname))
+        time.sleep(1.0)  # let a reloader take its first snapshot
+        served, old_exit, exit_up, up_served, save_up, refused, errors = [], [], [], [], [], [], []
+        for i in range(1, REPS + 1):
+            ups.poll()
+            known = {pid for pid, _ in ups.items}
+            alive = [pid for pid, _ in ups.items if pid in B.tree_pids(p.pid)]
+            old = alive[-1] if alive else None
+            ew = ExitWatch(old) if old else None
+            # A new length every save: the .pyc left by the last start records
+            # the source's mtime in whole seconds and its size, so a same-size
+            # save within the same second would load the old bytecode.
+            want = f"v{i}-" + "x" * i
+            t0 = time.time_ns()
+            fw.save(d, want)
+            t_served = None
+            nref = nerr = 0
+            end = time.monotonic() + REP_TIMEOUT_S
+            while time.monotonic() < end:
+                kind, body = get(port)
+                if kind == "ok" and body == want:
+                    t_served = time.time_ns()
+                    break
+                if kind == "refused":
+                    nref += 1
+                elif kind == "error":
+                    nerr += 1
+                if dead():
+                    break
+                time.sleep(POLL_S)
+            t_exit = ew.finish() if ew else None
+            if t_served is None:
+                res["failed"] = f"save {i}: {want} not served within {REP_TIMEOUT_S:.0f} s" + (
+                    " (it exited: " + B.log_tail(logname) + ")" if dead() else "")
+                break
+            new = [(pid, ns) for pid, ns in ups.poll() if pid not in known and ns >= t0]
+            t_up = new[-1][1] if new else None
+            served.append((t_served - t0) / 1e6)
+            refused.append(nref)
+            errors.append(nerr)
+            if t_exit is not None:
+                old_exit.append((t_exit - t0) / 1e6)
+            if t_up is not None:
+                save_up.append((t_up - t0) / 1e6)
+                up_served.append((t_served - t_up) / 1e6)
+                if t_exit is not None:
+                    exit_up.append((t_up - t_exit) / 1e6)
+            # Saves at a random phase of a polling reloader's interval.
+            time.sleep(0.5 + rng.random())
+        res.update(served_raw=served, served=summ(served), save_old_exit=summ(old_exit),
+                   old_exit_up=summ(exit_up), save_up=summ(save_up), up_served=summ(up_served),
+                   refused_raw=refused, refused=summ(refused), errors=sum(errors),
+                   same_pid_served=REPS - len(save_up) if "failed" not in res else None)
+        if "failed" in res:
+            return res
+        # Idle: the whole tree's utime+stime over IDLE_S of quiet.
+        s0 = B.tree_sample(p.pid)
+        time.sleep(IDLE_S)
+        s1 = B.tree_sample(p.pid)
+        res["idle"] = dict(seconds=IDLE_S, cpu_ms=B.tree_delta(s0, s1, "ticks") * 1000.0 / os.sysconf("SC_CLK_TCK"),
+                           cpu_ns_ms=B.tree_delta(s0, s1, "cpu_ns") / 1e6, ctx=B.tree_delta(s0, s1, "ctx"),
+                           procs=len(s1))
+        return res
+    finally:
+        res["peak_mib"] = rss.stop()
+        B.stop(p)
+        log.close()
+        res["log"] = os.path.relpath(logname, B.REPO)
+        with open(logname, errors="replace") as f:
+            m = re.search(fw.reloader_re, f.read())
+        if m and "reloader" in name:
+            res["reloader"] = m.group(1).strip()
+        B.rm_tree(d)
+
+
+def run_framework(fw, base, env, notes, rng):
+    out = dict(version=fw.version, variants={})
+    B.say(f"frameworks: {fw.name}: the server alone (floor)")
+    out["floor"] = floor(fw, base, env)
+    help_text = subprocess.run([B.PYMON, "--help"], capture_output=True, text=True).stdout
+    variants = []
+    port = B.free_port()
+    pymon_cmd = " ".join(fw.serve(port))
+    variants.append(("py-mon", [B.PYMON, "--no-config", "-e", fw.ext, pymon_cmd], {}))
+    variants.append(("reloader", fw.reloader_argv(port), {}))
+    if fw.name == "flask" and importable("watchdog"):
+        # Werkzeug takes watchdog when it can import it: the stat reloader too.
+        shadow = os.path.join(base, "hide-watchdog")
+        os.makedirs(os.path.join(shadow, "watchdog"), exist_ok=True)
+        with open(os.path.join(shadow, "watchdog", "__init__.py"), "w") as f:
+            f.write(HIDE_WATCHDOG)
+        variants.append(("reloader, watchdog hidden", fw.reloader_argv(port), dict(PREPEND_PATH=shadow)))
+    if "--socket" in help_text and fw.fd_serve:
+        argv, extra = fw.fd_serve
+        variants.append(("py-mon --socket", [B.PYMON, "--no-config", "--socket", f"127.0.0.1:{port}", "-e", fw.ext,
+                                             " ".join(argv)], extra))
+    elif "--socket" not in help_text:
+        notes.add("py-mon --socket: skipped, this py-mon has no --socket option yet (issue 11)")
+    else:
+        out["variants"]["py-mon --socket"] = dict(na=f"{fw.name} cannot serve on an inherited socket")
+    pymon_path = [p for p in (os.environ.get("BENCH_PYMON_PYTHONPATH", ""), os.path.join(B.REPO, "python")) if p]
+    if importable("pymon", pymon_path):
+        runner = os.path.join(base, "pymon_run.py")
+        with open(runner, "w") as f:
+            f.write(PYMON_RUNNER)
+        variants.append(("pymon .run()", [FW_PY, runner, fw.ext] + fw.serve(port), dict(PREPEND_PATH=os.pathsep.join(pymon_path))))
+    else:
+        notes.add("pymon.run(): skipped, the Python package (issue 10) is not importable by " + FW_PY)
+    for name, argv, extra in variants:
+        B.say(f"frameworks: {fw.name}: {name}: {REPS} saves, then {IDLE_S} s idle")
+        e = dict(env)
+        pre = extra.pop("PREPEND_PATH", None) if extra else None
+        e.update(extra)
+        if pre:
+            e["PYTHONPATH"] = os.pathsep.join([e["PYTHONPATH"], pre])
+        r = variant_run(fw, name, argv, base, e, port, rng)
+        out["variants"][name] = r
+        if "failed" in r:
+            B.say(f"frameworks: {fw.name}: {name}: failed: {r['failed']}")
+        time.sleep(0.5)
+    return out
+
+
+# ---------------------------------------------------------------- report
+
+
+def f1(v, nd=0):
+    return "-" if v is None else f"{v:.{nd}f}"
+
+
+def rt(a, b):
+    return "-" if a is None or b is None or not b else f"{a / b:.2f}"
+
+
+def g(r, key, stat="median"):
+    if not r or "failed" in r or "na" in r:
+        return None
+    v = r.get(key)
+    if isinstance(v, dict):
+        return v.get(stat)
+    return v
+
+
+def table(R):
+    L = []
+    w = L.append
+    m = R["machine"]
+    w(f"Save -> new code served  {R['date']}  {'QUICK' if QUICK else 'full'} run  {m['nproc']} cores, {m['cpu']}, "
+      f"Linux {m['kernel']}, py-mon {m['commit']}{' (src modified)' if m['dirty_src'] else ''}, {R['python']}")
+    for n in R["notes"]:
+        w(f"  {n}")
+    w(f"  {REPS} saves per tool; served = save -> first GET / with the new body (one attempt every "
+      f"{POLL_S * 1e3:.0f} ms); idle = CPU of the whole tree over {IDLE_S} s; RSS = peak of the tree's summed VmHWM")
+    w("")
+    w(f"  {'':34} {'served ms':>9} {'p90':>7} {'refused':>8} {'idle CPU':>9} {'idle CPU':>9} {'peak RSS':>9}")
+    w(f"  {'':34} {'median':>9} {'':>7} {'/save':>8} {'ms ticks':>9} {'ms sched':>9} {'MiB':>9}")
+    for fwn, F in R["frameworks"].items():
+        if "missing" in F:
+            w(f"  {fwn}: skipped: {F['missing']}")
+            continue
+        w(f"  {fwn} ({F['version']})")
+        V = F["variants"]
+        for vn, r in V.items():
+            label = vn
+            if vn.startswith("reloader"):
+                label = f"{vn} ({r.get('reloader', '?')})"
+            if "failed" in r:
+                w(f"    {label:32} failed: {r['failed']}")
+                continue
+            if "na" in r:
+                w(f"    {label:32} n/a: {r['na']}")
+                continue
+            idle = r.get("idle", {})
+            w(f"    {label:32} {f1(g(r, 'served')):>9} {f1(g(r, 'served', 'p90')):>7} {f1(g(r, 'refused'), 1):>8} "
+              f"{f1(idle.get('cpu_ms')):>9} {f1(idle.get('cpu_ns_ms'), 1):>9} {f1(r.get('peak_mib'), 1):>9}")
+        pm, rl = V.get("py-mon"), V.get("reloader")
+        if pm and rl and "failed" not in pm and "failed" not in rl:
+            w(f"    {'ratio py-mon / reloader':32} {rt(g(pm, 'served'), g(rl, 'served')):>9} "
+              f"{rt(g(pm, 'served', 'p90'), g(rl, 'served', 'p90')):>7} {'':>8} "
+              f"{rt(pm.get('idle', {}).get('cpu_ms'), rl.get('idle', {}).get('cpu_ms')):>9} "
+              f"{rt(pm.get('idle', {}).get('cpu_ns_ms'), rl.get('idle', {}).get('cpu_ns_ms')):>9} "
+              f"{rt(pm.get('peak_mib'), rl.get('peak_mib')):>9}")
+    w("")
+    w("  Parts of a restart, median ms: save -> old server exited -> new interpreter up (site) -> new body served;")
+    w("  the server alone (harness-run): SIGTERM -> exit, exec -> site, start -> served.")
+    w(f"  {'':34} {'->exit':>7} {'->up':>7} {'->served':>9} | {'alone: stop':>11} {'exec->site':>10} {'start':>7} | {'own part':>8}")
+    for fwn, F in R["frameworks"].items():
+        if "missing" in F:
+            continue
+        fl = F["floor"]
+        if "failed" in fl:
+            w(f"  {fwn}: server alone failed: {fl['failed']}")
+        stop_ms, site_ms, start_ms = g(fl, "sigterm_exit"), g(fl, "exec_site"), g(fl, "start_served")
+        w(f"  {fwn}")
+        for vn, r in F["variants"].items():
+            if "failed" in r or "na" in r:
+                continue
+            own = None
+            su = g(r, "save_up")
+            if vn.startswith("py-mon") and su is not None and stop_ms is not None and site_ms is not None:
+                own = su - stop_ms - site_ms
+            w(f"    {vn:32} {f1(g(r, 'save_old_exit'), 1):>7} {f1(g(r, 'old_exit_up'), 1):>7} "
+              f"{f1(g(r, 'up_served'), 1):>9} | {f1(stop_ms, 1):>11} {f1(site_ms, 1):>10} {f1(start_ms):>7} | "
+              f"{f1(own, 1):>8}")
+    w("  own part = py-mon's share: save -> new interpreter up, minus the server's own SIGTERM -> exit and exec -> site")
+    w("  (it includes py-mon's 50 ms default debounce). Target (issue 14): own part <= 10 ms; refused 0 with --socket.")
+    return "\n".join(L)
+
+
+def charts(R_path):
+    """SVG charts through Debian's matplotlib (bench/charts.py); skipped with a note."""
+    r = subprocess.run([FW_PY, os.path.join(B.HERE, "charts.py"), R_path, os.path.join(B.OUT)],
+                       capture_output=True, text=True, env=clean_env())
+    return (r.stdout + r.stderr).strip()
+
+
+def main():
+    B.ENV = dict(os.environ)
+    B.ENV["PATH"] = os.pathsep.join([B.ENV.get("PATH", ""), "/usr/local/bin", "/usr/bin", "/bin"])
+    B.ENV.update(NO_COLOR="1")
+    if not os.access(B.PYMON, os.X_OK):
+        sys.exit(f"bench: {B.PYMON} is missing: run `make bench` (it builds it)")
+    B.become_subreaper()
+    os.makedirs(os.path.join(B.OUT, "logs"), exist_ok=True)
+    for f in os.listdir(os.path.join(B.OUT, "logs")):
+        if f.startswith("fw-"):
+            os.unlink(os.path.join(B.OUT, "logs", f))
+    base = tempfile.mkdtemp(prefix="pymon-bench-fw-", dir=os.environ.get("BENCH_TMP", "/tmp"))
+    site = os.path.join(base, "site")
+    os.makedirs(site)
+    with open(os.path.join(site, "sitecustomize.py"), "w") as f:
+        f.write(SITECUSTOMIZE)
+    env = clean_env()
+    env["PYTHONPATH"] = site
+    ver = subprocess.run([FW_PY, "-c", "import platform; print(platform.python_version())"],
+                         capture_output=True, text=True, env=clean_env()).stdout.strip()
+    notes = set()
+    R = dict(date=time.strftime("%Y-%m-%d %H:%M:%S %Z"), quick=QUICK, machine=B.machine(),
+             python=f"{FW_PY} {ver}", reps=REPS, idle_s=IDLE_S, poll_ms=POLL_S * 1e3, frameworks={})
+    rng = random.Random(14)
+    fws = frameworks()
+    only = [x for x in os.environ.get("BENCH_FRAMEWORKS", "").replace(",", " ").split() if x]
+    status = 0
+    try:
+        for fw in fws:
+            if only and fw.name not in only:
+                continue
+            detect(fw)
+            if fw.missing:
+                B.say(f"frameworks: {fw.name}: skipped: {fw.missing}")
+                R["frameworks"][fw.name] = dict(missing=fw.missing)
+                continue
+            R["frameworks"][fw.name] = run_framework(fw, base, env, notes, rng)
+    except KeyboardInterrupt:
+        status = 130
+    finally:
+        B.stop_all()
+        B.rm_tree(base)
+    left = B.leftovers()
+    if left:
+        notes.add("LEFT RUNNING (harness bug): " + "; ".join(left))
+        status = status or 1
+    R["notes"] = sorted(notes)
+    if status == 130:
+        sys.exit(130)
+    text = table(R)
+    R["table"] = text
+    path = os.path.join(B.OUT, "frameworks.json")
+    with open(path, "w") as f:
+        json.dump(R, f, indent=1)
+    ch = charts(path)
+    if ch:
+        text += "\n\n  charts: " + ch
+    with open(os.path.join(B.OUT, "frameworks.txt"), "w") as f:
+        f.write(text + "\n")
+    print(text)
+    B.say(f"frameworks: done; raw figures in {os.path.relpath(path, B.REPO)}")
+    sys.exit(status)
+
+
+if __name__ == "__main__":
+    main()
