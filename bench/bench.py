@@ -1089,8 +1089,11 @@ def table(R, tools):
     m = R["machine"]
     w(f"py-mon bench  {R['date']}  {'QUICK' if QUICK else 'full'} run  "
       f"{m['nproc']} cores, {m['cpu']}, Linux {m['kernel']}, py-mon {m['commit']}{' (src modified)' if m['dirty_src'] else ''}")
+    w("  versions: " + ", ".join(f"{t.name} {t.version or '?'}" for t in tools if not t.missing and t.peer))
     for t in missing:
         w(f"  skipped {t.name}: {t.missing}")
+    if R.get("left_running"):
+        w("  LEFT RUNNING after the cleanup (harness bug): " + "; ".join(R["left_running"]))
     w("")
 
     lat = R["latency"]
@@ -1330,9 +1333,11 @@ def main():
     for exe in (PYMON, TRIGGER, FLOOR_SCAN, FLOOR_LOOP):
         if not os.access(exe, os.X_OK):
             sys.exit(f"bench: {exe} is missing: run `make bench` (it builds them)")
+    become_subreaper()
     os.makedirs(os.path.join(OUT, "logs"), exist_ok=True)
     for f in os.listdir(os.path.join(OUT, "logs")):
-        os.unlink(os.path.join(OUT, "logs", f))
+        if not f.startswith("fw-"):  # the frameworks' logs are bench/frameworks.py's
+            os.unlink(os.path.join(OUT, "logs", f))
     base = tempfile.mkdtemp(prefix="pymon-bench-", dir=os.environ.get("BENCH_TMP", "/tmp"))
     work = os.path.join(base, "work")
     os.makedirs(work)
@@ -1354,12 +1359,19 @@ def main():
         R["flood"] = fig_flood(work, base)
         R["growth"] = fig_growth(work, tools, base)
     except KeyboardInterrupt:
-        stop_all()
-        rm_tree(base)
-        sys.exit(130)
+        interrupted = True
+    else:
+        interrupted = False
     finally:
         stop_all()
         rm_tree(base)
+    # Nothing may outlive the run: list what did and fail.
+    left = leftovers()
+    for line in left:
+        say(f"LEFT RUNNING after the cleanup (harness bug): {line}")
+    if interrupted:
+        sys.exit(130)
+    R["left_running"] = left
     R["targets"] = targets(R, tools)
     R["elapsed_s"] = time.monotonic() - T_START
     text = table(R, tools)
@@ -1370,6 +1382,8 @@ def main():
         f.write(text + "\n")
     print(text)
     say(f"done in {R['elapsed_s']:.0f} s; raw figures in {os.path.relpath(os.path.join(OUT, 'results.json'), REPO)}")
+    if left:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
