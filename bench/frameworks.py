@@ -624,13 +624,6 @@ def table(R):
     return "\n".join(L)
 
 
-def charts(R_path):
-    """SVG charts through Debian's matplotlib (bench/charts.py); skipped with a note."""
-    r = subprocess.run([FW_PY, os.path.join(B.HERE, "charts.py"), R_path, os.path.join(B.OUT)],
-                       capture_output=True, text=True, env=clean_env())
-    return (r.stdout + r.stderr).strip()
-
-
 def main():
     B.ENV = dict(os.environ)
     B.ENV["PATH"] = os.pathsep.join([B.ENV.get("PATH", ""), "/usr/local/bin", "/usr/bin", "/bin"])
@@ -685,9 +678,6 @@ def main():
     path = os.path.join(B.OUT, "frameworks.json")
     with open(path, "w") as f:
         json.dump(R, f, indent=1)
-    ch = charts(path)
-    if ch:
-        text += "\n\n  charts: " + ch
     with open(os.path.join(B.OUT, "frameworks.txt"), "w") as f:
         f.write(text + "\n")
     print(text)

@@ -45,10 +45,10 @@ for p in $parts; do
 		# Werkzeug's reloader takes watchdog when it can import it: the run
 		# then shows both of its reloaders.
 		has_mod watchdog || want="$want python3-watchdog"
-		has_mod matplotlib || want="$want python3-matplotlib"
 		;;
 	esac
 done
+has_mod matplotlib || want="$want python3-matplotlib" # the charts
 want=$(echo "$want" | tr ' ' '\n' | sort -u | tr '\n' ' ')
 if [ -n "${want% }" ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -92,4 +92,10 @@ for p in $parts; do
 	[ "$rc" -ge 128 ] && exit "$rc" # interrupted: stop here
 	[ "$rc" = 0 ] || status=$rc
 done
+# Charts of whatever bench/out holds, with Debian's matplotlib.
+if [ -x /usr/bin/python3 ]; then
+	/usr/bin/python3 bench/charts.py bench/out >&2 || note "bench/charts.py failed"
+else
+	note "no charts: /usr/bin/python3 (with python3-matplotlib) not found"
+fi
 exit $status
