@@ -404,98 +404,110 @@ def floor(fw, base, env):
     return dict(start_served=summ(start_ms), exec_site=summ(site_ms), sigterm_exit=summ(stop_ms))
 
 
-def variant_run(fw, name, argv, base, env, port, rng):
-    """One tool serving the app: REPS saves, then idle CPU and peak RSS."""
-    d = tempfile.mkdtemp(prefix=f"{fw.name}-{name.split()[0]}-", dir=base)
-    fw.write_app(d, "v0")
-    up_path = os.path.join(base, f"{fw.name}-{len(os.listdir(base))}.up")
-    env = dict(env, BENCH_UP_STAMP=up_path)
-    logname = os.path.join(B.OUT, "logs", f"fw-{fw.name}-{re.sub(r'[^A-Za-z0-9.]+', '_', name)}.log")
-    log = open(logname, "ab")
-    log.write(f"\n== {' '.join(argv)}\n".encode())
-    log.flush()
-    ups = UpStamps(up_path)
-    p = B.start(argv, log, cwd=d, env=env)
-    rss = RssSampler(p.pid)
-    rss.start()
-    res = dict(argv=argv)
-    dead = lambda: p.poll() is not None
-    try:
-        t, _, _ = wait_body(port, "v0", 30, dead)
+class Live:
+    """One tool serving its own copy of the app on its own port."""
+
+    def __init__(self, fw, name, argv, base, env, port):
+        self.fw, self.name, self.argv, self.port = fw, name, argv, port
+        self.d = tempfile.mkdtemp(prefix=f"{fw.name}-{re.sub(r'[^A-Za-z0-9]+', '_', name)}-", dir=base)
+        fw.write_app(self.d, "v0")
+        up_path = self.d + ".up"  # outside the watched directory
+        self.logname = os.path.join(B.OUT, "logs", f"fw-{fw.name}-{re.sub(r'[^A-Za-z0-9.]+', '_', name)}.log")
+        self.log = open(self.logname, "ab")
+        self.log.write(f"\n== {' '.join(argv)}\n".encode())
+        self.log.flush()
+        self.ups = UpStamps(up_path)
+        self.p = B.start(argv, self.log, cwd=self.d, env=dict(env, BENCH_UP_STAMP=up_path))
+        self.rss = RssSampler(self.p.pid)
+        self.rss.start()
+        self.res = dict(argv=argv, port=port)
+        self.lists = {k: [] for k in ("served", "old_exit", "exit_up", "up_served", "save_up", "refused", "errors")}
+
+    def dead(self):
+        return self.p.poll() is not None
+
+    def failed(self):
+        return "failed" in self.res
+
+    def ready(self, timeout):
+        t, _, _ = wait_body(self.port, "v0", timeout, self.dead)
         if t is None:
-            return dict(res, failed=("it exited: " if dead() else "v0 never served within 30 s: ") + B.log_tail(logname))
-        time.sleep(1.0)  # let a reloader take its first snapshot
-        served, old_exit, exit_up, up_served, save_up, refused, errors = [], [], [], [], [], [], []
-        for i in range(1, REPS + 1):
-            ups.poll()
-            known = {pid for pid, _ in ups.items}
-            alive = [pid for pid, _ in ups.items if pid in B.tree_pids(p.pid)]
-            old = alive[-1] if alive else None
-            ew = ExitWatch(old) if old else None
-            # A new length every save: the .pyc left by the last start records
-            # the source's mtime in whole seconds and its size, so a same-size
-            # save within the same second would load the old bytecode.
-            want = f"v{i}-" + "x" * i
-            t0 = time.time_ns()
-            fw.save(d, want)
-            t_served = None
-            nref = nerr = 0
-            end = time.monotonic() + REP_TIMEOUT_S
-            while time.monotonic() < end:
-                kind, body = get(port)
-                if kind == "ok" and body == want:
-                    t_served = time.time_ns()
-                    break
-                if kind == "refused":
-                    nref += 1
-                elif kind == "error":
-                    nerr += 1
-                if dead():
-                    break
-                time.sleep(POLL_S)
-            t_exit = ew.finish() if ew else None
-            if t_served is None:
-                res["failed"] = f"save {i}: {want} not served within {REP_TIMEOUT_S:.0f} s" + (
-                    " (it exited: " + B.log_tail(logname) + ")" if dead() else "")
+            self.res["failed"] = ("it exited: " if self.dead() else f"v0 never served within {timeout:.0f} s: ") + \
+                B.log_tail(self.logname)
+        return t is not None
+
+    def save(self, i):
+        """Save number i: write the new body, poll until it is served."""
+        L = self.lists
+        self.ups.poll()
+        known = {pid for pid, _ in self.ups.items}
+        tree = B.tree_pids(self.p.pid)
+        alive = [pid for pid, _ in self.ups.items if pid in tree]
+        ew = ExitWatch(alive[-1]) if alive else None  # the interpreter that serves now
+        # A new length every save: the .pyc left by the last start records
+        # the source's mtime in whole seconds and its size, so a same-size
+        # save within the same second would load the old bytecode.
+        want = f"v{i}-" + "x" * i
+        t0 = time.time_ns()
+        self.fw.save(self.d, want)
+        t_served, nref, nerr = None, 0, 0
+        end = time.monotonic() + REP_TIMEOUT_S
+        while time.monotonic() < end:
+            kind, body = get(self.port)
+            if kind == "ok" and body == want:
+                t_served = time.time_ns()
                 break
-            new = [(pid, ns) for pid, ns in ups.poll() if pid not in known and ns >= t0]
-            t_up = new[-1][1] if new else None
-            served.append((t_served - t0) / 1e6)
-            refused.append(nref)
-            errors.append(nerr)
+            if kind == "refused":
+                nref += 1
+            elif kind == "error":
+                nerr += 1
+            if self.dead():
+                break
+            time.sleep(POLL_S)
+        t_exit = ew.finish() if ew else None
+        if t_served is None:
+            self.res["failed"] = f"save {i}: the new body was not served within {REP_TIMEOUT_S:.0f} s" + (
+                " (it exited: " + B.log_tail(self.logname) + ")" if self.dead() else "")
+            return
+        new = [(pid, ns) for pid, ns in self.ups.poll() if pid not in known and ns >= t0]
+        t_up = new[-1][1] if new else None
+        L["served"].append((t_served - t0) / 1e6)
+        L["refused"].append(nref)
+        L["errors"].append(nerr)
+        if t_exit is not None:
+            L["old_exit"].append((t_exit - t0) / 1e6)
+        if t_up is not None:
+            L["save_up"].append((t_up - t0) / 1e6)
+            L["up_served"].append((t_served - t_up) / 1e6)
             if t_exit is not None:
-                old_exit.append((t_exit - t0) / 1e6)
-            if t_up is not None:
-                save_up.append((t_up - t0) / 1e6)
-                up_served.append((t_served - t_up) / 1e6)
-                if t_exit is not None:
-                    exit_up.append((t_up - t_exit) / 1e6)
-            # Saves at a random phase of a polling reloader's interval.
-            time.sleep(0.5 + rng.random())
-        res.update(served_raw=served, served=summ(served), save_old_exit=summ(old_exit),
-                   old_exit_up=summ(exit_up), save_up=summ(save_up), up_served=summ(up_served),
-                   refused_raw=refused, refused=summ(refused), errors=sum(errors),
-                   same_pid_served=REPS - len(save_up) if "failed" not in res else None)
-        if "failed" in res:
-            return res
-        # Idle: the whole tree's utime+stime over IDLE_S of quiet.
-        s0 = B.tree_sample(p.pid)
-        time.sleep(IDLE_S)
-        s1 = B.tree_sample(p.pid)
-        res["idle"] = dict(seconds=IDLE_S, cpu_ms=B.tree_delta(s0, s1, "ticks") * 1000.0 / os.sysconf("SC_CLK_TCK"),
-                           cpu_ns_ms=B.tree_delta(s0, s1, "cpu_ns") / 1e6, ctx=B.tree_delta(s0, s1, "ctx"),
-                           procs=len(s1))
-        return res
-    finally:
-        res["peak_mib"] = rss.stop()
-        B.stop(p)
-        log.close()
-        res["log"] = os.path.relpath(logname, B.REPO)
-        with open(logname, errors="replace") as f:
-            m = re.search(fw.reloader_re, f.read())
-        if m and "reloader" in name:
-            res["reloader"] = m.group(1).strip()
-        B.rm_tree(d)
+                L["exit_up"].append((t_up - t_exit) / 1e6)
+
+    def idle_begin(self):
+        self.s0 = B.tree_sample(self.p.pid)
+
+    def idle_end(self, seconds):
+        s1 = B.tree_sample(self.p.pid)
+        tck = os.sysconf("SC_CLK_TCK")
+        self.res["idle"] = dict(seconds=seconds, cpu_ms=B.tree_delta(self.s0, s1, "ticks") * 1000.0 / tck,
+                                cpu_ns_ms=B.tree_delta(self.s0, s1, "cpu_ns") / 1e6,
+                                ctx=B.tree_delta(self.s0, s1, "ctx"), procs=len(s1))
+
+    def close(self):
+        L = self.lists
+        self.res.update(served_raw=L["served"], served=summ(L["served"]), save_old_exit=summ(L["old_exit"]),
+                        old_exit_up=summ(L["exit_up"]), save_up=summ(L["save_up"]),
+                        up_served=summ(L["up_served"]), refused_raw=L["refused"], refused=summ(L["refused"]),
+                        errors=sum(L["errors"]), no_new_interpreter=len(L["served"]) - len(L["save_up"]))
+        self.res["peak_mib"] = self.rss.stop()
+        B.stop(self.p)
+        self.log.close()
+        self.res["log"] = os.path.relpath(self.logname, B.REPO)
+        with open(self.logname, errors="replace") as f:
+            m = re.search(self.fw.reloader_re, f.read())
+        if m and self.name.startswith("reloader"):
+            self.res["reloader"] = m.group(1).strip()
+        B.rm_tree(self.d)
+        return self.res
 
 
 def run_framework(fw, base, env, notes, rng):
@@ -503,26 +515,25 @@ def run_framework(fw, base, env, notes, rng):
     B.say(f"frameworks: {fw.name}: the server alone (floor)")
     out["floor"] = floor(fw, base, env)
     help_text = subprocess.run([B.PYMON, "--help"], capture_output=True, text=True).stdout
-    variants = []
-    port = B.free_port()
-    pymon_cmd = " ".join(fw.serve(port))
-    variants.append(("py-mon", [B.PYMON, "--no-config", "-e", fw.ext, pymon_cmd], {}))
+    variants = []  # (name, port -> argv, extra env)
+    pm = lambda *opts: (lambda P: [B.PYMON, "--no-config"] + list(opts) + ["-e", fw.ext, " ".join(fw.serve(P))])
+    variants.append(("py-mon", pm(), {}))
     # Without the debounce: what py-mon's own part is made of beyond it.
-    variants.append(("py-mon -d 0", [B.PYMON, "--no-config", "-d", "0", "-e", fw.ext, pymon_cmd], {}))
-    variants.append(("reloader", fw.reloader_argv(port), {}))
+    variants.append(("py-mon -d 0", pm("-d", "0"), {}))
+    variants.append(("reloader", fw.reloader_argv, {}))
     if fw.name == "flask" and importable("watchdog"):
         # Werkzeug takes watchdog when it can import it: the stat reloader too.
         shadow = os.path.join(base, "hide-watchdog")
         os.makedirs(os.path.join(shadow, "watchdog"), exist_ok=True)
         with open(os.path.join(shadow, "watchdog", "__init__.py"), "w") as f:
             f.write(HIDE_WATCHDOG)
-        variants.append(("reloader, watchdog hidden", fw.reloader_argv(port), dict(PREPEND_PATH=shadow)))
-    if "--socket" in help_text and fw.fd_serve:
-        argv, extra = fw.fd_serve
-        variants.append(("py-mon --socket", [B.PYMON, "--no-config", "--socket", f"127.0.0.1:{port}", "-e", fw.ext,
-                                             " ".join(argv)], extra))
-    elif "--socket" not in help_text:
+        variants.append(("reloader, watchdog hidden", fw.reloader_argv, dict(PREPEND_PATH=shadow)))
+    if "--socket" not in help_text:
         notes.add("py-mon --socket: skipped, this py-mon has no --socket option yet (issue 11)")
+    elif fw.fd_serve:
+        fd_argv, extra = fw.fd_serve
+        variants.append(("py-mon --socket", lambda P: [B.PYMON, "--no-config", "--socket", f"127.0.0.1:{P}", "-e", fw.ext,
+                                                       " ".join(fd_argv)], dict(extra)))
     else:
         out["variants"]["py-mon --socket"] = dict(na=f"{fw.name} cannot serve on an inherited socket")
     pymon_path = [p for p in (os.environ.get("BENCH_PYMON_PYTHONPATH", ""), os.path.join(B.REPO, "python")) if p]
@@ -530,21 +541,51 @@ def run_framework(fw, base, env, notes, rng):
         runner = os.path.join(base, "pymon_run.py")
         with open(runner, "w") as f:
             f.write(PYMON_RUNNER)
-        variants.append(("pymon .run()", [FW_PY, runner, fw.ext] + fw.serve(port), dict(PREPEND_PATH=os.pathsep.join(pymon_path))))
+        variants.append(("pymon .run()", lambda P: [FW_PY, runner, fw.ext] + fw.serve(P),
+                         dict(PREPEND_PATH=os.pathsep.join(pymon_path))))
     else:
         notes.add("pymon.run(): skipped, the Python package (issue 10) is not importable by " + FW_PY)
-    for name, argv, extra in variants:
-        B.say(f"frameworks: {fw.name}: {name}: {REPS} saves, then {IDLE_S} s idle")
-        e = dict(env)
-        pre = extra.pop("PREPEND_PATH", None) if extra else None
-        e.update(extra)
-        if pre:
-            e["PYTHONPATH"] = os.pathsep.join([e["PYTHONPATH"], pre])
-        r = variant_run(fw, name, argv, base, e, port, rng)
-        out["variants"][name] = r
-        if "failed" in r:
-            B.say(f"frameworks: {fw.name}: {name}: failed: {r['failed']}")
-        time.sleep(0.5)
+    # Every tool at once, each on its own copy and port; the saves go
+    # round-robin, one tool at a time, so a busy machine's drift hits
+    # every tool alike.
+    lives = []
+    try:
+        for name, argv, extra in variants:
+            e = dict(env)
+            pre = extra.pop("PREPEND_PATH", None) if extra else None
+            e.update(extra)
+            if pre:
+                e["PYTHONPATH"] = os.pathsep.join([e["PYTHONPATH"], pre])
+            port = B.free_port()
+            while port in (lv.port for lv in lives):
+                port = B.free_port()
+            lives.append(Live(fw, name, argv(port), base, e, port))
+        for lv in lives:
+            lv.ready(30)
+        time.sleep(1.0)  # let each reloader take its first snapshot
+        B.say(f"frameworks: {fw.name}: {REPS} saves each, round-robin: " + ", ".join(lv.name for lv in lives))
+        for i in range(1, REPS + 1):
+            order = lives[i % len(lives):] + lives[:i % len(lives)]
+            for lv in order:
+                if lv.failed():
+                    continue
+                lv.save(i)
+                # The next save lands at a random phase of a polling reloader's
+                # interval, once the last restart has settled.
+                time.sleep(0.3 + 0.5 * rng.random())
+        B.say(f"frameworks: {fw.name}: {IDLE_S} s idle")
+        for lv in lives:
+            if not lv.failed():
+                lv.idle_begin()
+        time.sleep(IDLE_S)
+        for lv in lives:
+            if not lv.failed():
+                lv.idle_end(IDLE_S)
+    finally:
+        for lv in lives:
+            out["variants"][lv.name] = r = lv.close()
+            if "failed" in r:
+                B.say(f"frameworks: {fw.name}: {lv.name}: failed: {r['failed']}")
     return out
 
 
@@ -574,6 +615,7 @@ def table(R):
     m = R["machine"]
     w(f"Save -> new code served  {R['date']}  {'QUICK' if QUICK else 'full'} run  {m['nproc']} cores, {m['cpu']}, "
       f"Linux {m['kernel']}, py-mon {m['commit']}{' (src modified)' if m['dirty_src'] else ''}, {R['python']}")
+    w(f"  load average (1/5/15 min) at the start {' '.join(R['loadavg_start'])}, at the end {' '.join(R['loadavg_end'])}")
     for n in R["notes"]:
         w(f"  {n}")
     w(f"  {REPS} saves per tool; served = save -> first GET / with the new body (one attempt every "
@@ -659,7 +701,7 @@ def main():
                          capture_output=True, text=True, env=clean_env()).stdout.strip()
     notes = set()
     R = dict(date=time.strftime("%Y-%m-%d %H:%M:%S %Z"), quick=QUICK, machine=B.machine(),
-             python=f"{FW_PY} {ver}", reps=REPS, idle_s=IDLE_S, poll_ms=POLL_S * 1e3, frameworks={})
+             python=f"{FW_PY} {ver}", loadavg_start=open("/proc/loadavg").read().split()[:3], reps=REPS, idle_s=IDLE_S, poll_ms=POLL_S * 1e3, frameworks={})
     rng = random.Random(14)
     fws = frameworks()
     only = [x for x in os.environ.get("BENCH_FRAMEWORKS", "").replace(",", " ").split() if x]
@@ -683,6 +725,7 @@ def main():
     if left:
         notes.add("LEFT RUNNING (harness bug): " + "; ".join(left))
         status = status or 1
+    R["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     R["notes"] = sorted(notes)
     if status == 130:
         sys.exit(130)
