@@ -122,6 +122,10 @@ def frameworks(R, out):
     fig, axes = plt.subplots(1, len(F), figsize=(3.6 * len(F), 3.8), squeeze=False)
     for ax, (name, f) in zip(axes[0], F.items()):
         data, labels = [], []
+        fl = f.get("floor")
+        if ok(fl) and fl.get("served_raw"):
+            data.append(fl["served_raw"])
+            labels.append("harness\nrestart\n(floor)")
         for vn, r in f["variants"].items():
             if ok(r) and r.get("served_raw"):
                 data.append(r["served_raw"])

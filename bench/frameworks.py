@@ -16,6 +16,7 @@ import os
 import random
 import re
 import select
+import signal
 import socket
 import statistics
 import subprocess
@@ -358,50 +359,116 @@ def wait_body(port, want, timeout, dead=lambda: None):
     return None, refused, errors
 
 
-def floor(fw, base, env):
-    """The server alone, started and stopped by the harness: start -> served,
-    SIGTERM -> exit (no request in flight), and exec -> site: the
-    interpreter's own start, `python3 -c pass` started by posix_spawn."""
-    d = tempfile.mkdtemp(prefix=f"{fw.name}-floor-", dir=base)
-    fw.write_app(d, "v0")
-    up_path = os.path.join(base, f"{fw.name}-floor.up")
-    env = dict(env, BENCH_UP_STAMP=up_path)
-    log = open(os.path.join(B.OUT, "logs", f"fw-{fw.name}-floor.log"), "ab")
-    start_ms, site_ms, stop_ms = [], [], []
-    try:
-        for i in range(FLOOR_REPS):
-            port = B.free_port()
-            t0 = time.time_ns()
-            p = B.start(fw.serve(port), log, cwd=d, env=env)
-            t, _, _ = wait_body(port, "v0", REP_TIMEOUT_S, lambda: p.poll() is not None)
-            if t is None:
-                return dict(failed=f"the server did not serve within {REP_TIMEOUT_S:.0f} s: " + B.log_tail(log.name))
-            start_ms.append((t - t0) / 1e6)
-            fd = pidfd(p.pid)
-            t1 = time.monotonic_ns()
-            p.terminate()
-            if fd is not None:
-                select.select([fd], [], [], 10)
-                stop_ms.append((time.monotonic_ns() - t1) / 1e6)
-                os.close(fd)
-            B.stop(p)
-            time.sleep(0.2)
-    finally:
-        log.close()
-        B.rm_tree(d)
-    # The interpreter's own start: posix_spawn of `python3 -c pass` -> site ran.
-    up_path = os.path.join(base, f"{fw.name}-site.up")
-    ups = UpStamps(up_path)
-    env["BENCH_UP_STAMP"] = up_path
-    for i in range(10):
+class Floor:
+    """The harness as the ideal restarter, in the same rotation as the
+    tools: on each save it sends SIGTERM to the server itself, waits for
+    its exit and starts the next one at once (posix_spawn, the same
+    session setup as the tools'), with no detection and no debounce. Its
+    parts are the server's own: SIGTERM -> exit, spawn -> site, site ->
+    served."""
+
+    name = "harness restart (floor)"
+
+    def __init__(self, fw, base, env, port):
+        self.fw, self.env, self.port = fw, env, port
+        self.d = tempfile.mkdtemp(prefix=f"{fw.name}-floor-", dir=base)
+        fw.write_app(self.d, "v0")
+        self.up_path = self.d + ".up"
+        self.env = dict(env, BENCH_UP_STAMP=self.up_path)
+        self.ups = UpStamps(self.up_path)
+        self.logname = os.path.join(B.OUT, "logs", f"fw-{fw.name}-floor.log")
+        self.log = open(self.logname, "ab")
+        self.res = dict(argv=fw.serve(port), port=port)
+        self.lists = {k: [] for k in ("served", "sigterm_exit", "spawn_up", "up_served")}
+        self.pid = None
+        self.spawn()
+        self.rss_peak_kb = 0
+
+    def spawn(self):
+        fa = [(os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+              (os.POSIX_SPAWN_DUP2, self.log.fileno(), 1), (os.POSIX_SPAWN_DUP2, self.log.fileno(), 2)]
+        here = os.getcwd()
+        os.chdir(self.d)  # posix_spawn has no cwd; the harness's other threads do not use it
+        try:
+            argv = self.fw.serve(self.port)
+            t = time.time_ns()
+            self.pid = os.posix_spawn(argv[0], argv, self.env, file_actions=fa, setsid=True)
+        finally:
+            os.chdir(here)
+        return t
+
+    def dead(self):
+        return False
+
+    def failed(self):
+        return "failed" in self.res
+
+    def ready(self, timeout):
+        t, _, _ = wait_body(self.port, "v0", timeout)
+        if t is None:
+            self.res["failed"] = f"v0 never served within {timeout:.0f} s: " + B.log_tail(self.logname)
+        return t is not None
+
+    def save(self, i):
+        L = self.lists
+        want = f"v{i}-" + "x" * i
         t0 = time.time_ns()
-        pid = os.posix_spawn(FW_PY, [FW_PY, "-c", "pass"], env)
-        os.waitpid(pid, 0)
-        first = [ns for p_, ns in ups.poll() if p_ == pid]
-        if first:
-            site_ms.append((first[0] - t0) / 1e6)
-        time.sleep(0.05)
-    return dict(start_served=summ(start_ms), exec_site=summ(site_ms), sigterm_exit=summ(stop_ms))
+        self.fw.save(self.d, want)
+        self.rss_peak_kb = max(self.rss_peak_kb, B.tree_hwm_kb(B.tree_sample(self.pid)))
+        fd = pidfd(self.pid)
+        t_kill = time.time_ns()
+        os.kill(self.pid, signal.SIGTERM)
+        if not select.select([fd], [], [], 10)[0]:
+            os.kill(self.pid, signal.SIGKILL)
+            select.select([fd], [], [], 5)
+        t_exit = time.time_ns()
+        os.close(fd)
+        os.waitpid(self.pid, 0)
+        n0 = len(self.ups.poll())
+        t_spawn = self.spawn()
+        t_served, _, _ = wait_body(self.port, want, REP_TIMEOUT_S)
+        if t_served is None:
+            self.res["failed"] = f"save {i}: the new server did not serve within {REP_TIMEOUT_S:.0f} s: " + \
+                B.log_tail(self.logname)
+            return
+        up = [ns for pid, ns in self.ups.poll()[n0:] if pid == self.pid]
+        L["served"].append((t_served - t0) / 1e6)
+        L["sigterm_exit"].append((t_exit - t_kill) / 1e6)
+        if up:
+            L["spawn_up"].append((up[0] - t_spawn) / 1e6)
+            L["up_served"].append((t_served - up[0]) / 1e6)
+
+    def idle_begin(self):
+        pass
+
+    def idle_end(self, seconds):
+        pass
+
+    def close(self):
+        L = self.lists
+        self.res.update(served_raw=L["served"], served=summ(L["served"]), sigterm_exit=summ(L["sigterm_exit"]),
+                        spawn_up=summ(L["spawn_up"]), up_served=summ(L["up_served"]),
+                        peak_mib=self.rss_peak_kb / 1024.0)
+        if self.pid:
+            for sig in (signal.SIGTERM, signal.SIGKILL):
+                try:
+                    os.kill(self.pid, sig)
+                except ProcessLookupError:
+                    break
+                fd = pidfd(self.pid)
+                if fd is None or select.select([fd], [], [], 5)[0]:
+                    if fd is not None:
+                        os.close(fd)
+                    break
+                os.close(fd)
+            try:
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                pass
+        self.log.close()
+        self.res["log"] = os.path.relpath(self.logname, B.REPO)
+        B.rm_tree(self.d)
+        return self.res
 
 
 class Live:
@@ -512,8 +579,6 @@ class Live:
 
 def run_framework(fw, base, env, notes, rng):
     out = dict(version=fw.version, variants={})
-    B.say(f"frameworks: {fw.name}: the server alone (floor)")
-    out["floor"] = floor(fw, base, env)
     help_text = subprocess.run([B.PYMON, "--help"], capture_output=True, text=True).stdout
     variants = []  # (name, port -> argv, extra env)
     pm = lambda *opts: (lambda P: [B.PYMON, "--no-config"] + list(opts) + ["-e", fw.ext, " ".join(fw.serve(P))])
@@ -560,6 +625,10 @@ def run_framework(fw, base, env, notes, rng):
             while port in (lv.port for lv in lives):
                 port = B.free_port()
             lives.append(Live(fw, name, argv(port), base, e, port))
+        port = B.free_port()
+        while port in (lv.port for lv in lives):
+            port = B.free_port()
+        lives.append(Floor(fw, base, dict(env), port))
         for lv in lives:
             lv.ready(30)
         time.sleep(1.0)  # let each reloader take its first snapshot
@@ -583,7 +652,11 @@ def run_framework(fw, base, env, notes, rng):
                 lv.idle_end(IDLE_S)
     finally:
         for lv in lives:
-            out["variants"][lv.name] = r = lv.close()
+            r = lv.close()
+            if isinstance(lv, Floor):
+                out["floor"] = r
+                continue
+            out["variants"][lv.name] = r
             if "failed" in r:
                 B.say(f"frameworks: {fw.name}: {lv.name}: failed: {r['failed']}")
     return out
@@ -618,51 +691,57 @@ def table(R):
     w(f"  load average (1/5/15 min) at the start {' '.join(R['loadavg_start'])}, at the end {' '.join(R['loadavg_end'])}")
     for n in R["notes"]:
         w(f"  {n}")
-    w(f"  {REPS} saves per tool; served = save -> first GET / with the new body (one attempt every "
-      f"{POLL_S * 1e3:.0f} ms); idle = CPU of the whole tree over {IDLE_S} s; RSS = peak of the tree's summed VmHWM")
+    w(f"  {R['reps']} saves per tool, round-robin; served = save -> first GET / with the new body (one attempt every "
+      f"{R['poll_ms']:.0f} ms);")
+    w(f"  idle = CPU of the whole process tree over {R['idle_s']} s; RSS = peak of the tree's summed VmHWM")
     w("")
-    w(f"  {'':34} {'served ms':>9} {'p90':>7} {'refused':>8} {'idle CPU':>9} {'idle CPU':>9} {'peak RSS':>9}")
-    w(f"  {'':34} {'median':>9} {'':>7} {'/save':>8} {'ms ticks':>9} {'ms sched':>9} {'MiB':>9}")
+    w(f"  {'':38} {'served ms':>9} {'p90':>7} {'refused':>8} {'idle CPU':>9} {'idle CPU':>9} {'peak RSS':>9}")
+    w(f"  {'':38} {'median':>9} {'':>7} {'/save':>8} {'ms ticks':>9} {'ms sched':>9} {'MiB':>9}")
     for fwn, F in R["frameworks"].items():
         if "missing" in F:
             w(f"  {fwn}: skipped: {F['missing']}")
             continue
         w(f"  {fwn} ({F['version']})")
         V = F["variants"]
+        fl = F.get("floor", {})
+        if "failed" in fl:
+            w(f"    {'harness restart (floor)':36} failed: {fl['failed']}")
+        elif fl:
+            w(f"    {'harness restart (floor)':36} {f1(g(fl, 'served')):>9} {f1(g(fl, 'served', 'p90')):>7}")
         for vn, r in V.items():
             label = vn
             if vn.startswith("reloader"):
                 label = f"{vn} ({r.get('reloader', '?')})"
             if "failed" in r:
-                w(f"    {label:32} failed: {r['failed']}")
+                w(f"    {label:36} failed: {r['failed']}")
                 continue
             if "na" in r:
-                w(f"    {label:32} n/a: {r['na']}")
+                w(f"    {label:36} n/a: {r['na']}")
                 continue
             idle = r.get("idle", {})
-            w(f"    {label:32} {f1(g(r, 'served')):>9} {f1(g(r, 'served', 'p90')):>7} {f1(g(r, 'refused'), 1):>8} "
+            w(f"    {label:36} {f1(g(r, 'served')):>9} {f1(g(r, 'served', 'p90')):>7} {f1(g(r, 'refused'), 1):>8} "
               f"{f1(idle.get('cpu_ms')):>9} {f1(idle.get('cpu_ns_ms'), 1):>9} {f1(r.get('peak_mib'), 1):>9}")
         pm = V.get("py-mon")
         for rn, rl in V.items():
             if not rn.startswith("reloader") or not pm or "failed" in pm or "failed" in rl or "na" in rl:
                 continue
-            w(f"    {'py-mon / ' + rn:32} {rt(g(pm, 'served'), g(rl, 'served')):>9} "
+            w(f"    {'py-mon / ' + rn:36} {rt(g(pm, 'served'), g(rl, 'served')):>9} "
               f"{rt(g(pm, 'served', 'p90'), g(rl, 'served', 'p90')):>7} {'':>8} "
               f"{rt(pm.get('idle', {}).get('cpu_ms'), rl.get('idle', {}).get('cpu_ms')):>9} "
               f"{rt(pm.get('idle', {}).get('cpu_ns_ms'), rl.get('idle', {}).get('cpu_ns_ms')):>9} "
               f"{rt(pm.get('peak_mib'), rl.get('peak_mib')):>9}")
     w("")
-    w("  Parts of a restart, median ms: save -> old server exited -> new interpreter up (site) -> new body served;")
-    w("  the server alone (harness-run): SIGTERM -> exit, exec -> site, start -> served.")
-    w(f"  {'':34} {'->exit':>7} {'->up':>7} {'->served':>9} | {'alone: stop':>11} {'exec->site':>10} {'start':>7} | {'own part':>8}")
+    w("  Parts of a restart, median ms: save -> old server exited -> new interpreter up (site) -> new body served.")
+    w("  Floor row: the harness's own SIGTERM -> exit, spawn -> site, site -> served.")
+    w(f"  {'':38} {'->exit':>7} {'->up':>7} {'->served':>9} {'own part':>9}")
     for fwn, F in R["frameworks"].items():
         if "missing" in F:
             continue
-        fl = F["floor"]
-        if "failed" in fl:
-            w(f"  {fwn}: server alone failed: {fl['failed']}")
-        stop_ms, site_ms, start_ms = g(fl, "sigterm_exit"), g(fl, "exec_site"), g(fl, "start_served")
+        fl = F.get("floor", {})
+        stop_ms, site_ms = g(fl, "sigterm_exit"), g(fl, "spawn_up")
         w(f"  {fwn}")
+        if fl and "failed" not in fl:
+            w(f"    {'harness restart (floor)':36} {f1(stop_ms, 1):>7} {f1(site_ms, 1):>7} {f1(g(fl, 'up_served'), 1):>9}")
         for vn, r in F["variants"].items():
             if "failed" in r or "na" in r:
                 continue
@@ -670,12 +749,11 @@ def table(R):
             su = g(r, "save_up")
             if vn.startswith("py-mon") and su is not None and stop_ms is not None and site_ms is not None:
                 own = su - stop_ms - site_ms
-            w(f"    {vn:32} {f1(g(r, 'save_old_exit'), 1):>7} {f1(g(r, 'old_exit_up'), 1):>7} "
-              f"{f1(g(r, 'up_served'), 1):>9} | {f1(stop_ms, 1):>11} {f1(site_ms, 1):>10} {f1(start_ms):>7} | "
-              f"{f1(own, 1):>8}")
-    w("  own part = py-mon's share: (save -> old exited, minus the server's own SIGTERM -> exit) + (old exited -> new up,")
-    w("  minus exec -> site), i.e. detection, debounce (50 ms by default; -d 0: none), signal, reaping and spawning.")
-    w("  Target (issue 14): own part <= 10 ms; refused 0 with --socket.")
+            w(f"    {vn:36} {f1(g(r, 'save_old_exit'), 1):>7} {f1(g(r, 'old_exit_up'), 1):>7} "
+              f"{f1(g(r, 'up_served'), 1):>9} {f1(own, 1):>9}")
+    w("  own part = py-mon's share: save -> new interpreter up, minus the floor's SIGTERM -> exit and spawn -> site:")
+    w("  detection, debounce (50 ms by default; -d 0: none), signalling, reaping and spawning.")
+    w("  Targets (issue 14): own part <= 10 ms beyond the server's own shutdown; refused 0 with --socket.")
     return "\n".join(L)
 
 
