@@ -119,7 +119,9 @@ def frameworks(R, out):
     F = {n: f for n, f in R.get("frameworks", {}).items() if ok(f)}
     if not F:
         return None
-    fig, axes = plt.subplots(1, len(F), figsize=(3.6 * len(F), 3.8), squeeze=False)
+    widths = [1 + len(f["variants"]) for f in F.values()]
+    fig, axes = plt.subplots(1, len(F), figsize=(0.85 * sum(widths) + 1, 4.0), squeeze=False,
+                             gridspec_kw=dict(width_ratios=widths))
     for ax, (name, f) in zip(axes[0], F.items()):
         data, labels = [], []
         fl = f.get("floor")
@@ -129,8 +131,12 @@ def frameworks(R, out):
         for vn, r in f["variants"].items():
             if ok(r) and r.get("served_raw"):
                 data.append(r["served_raw"])
-                lab = vn if not vn.startswith("reloader") else f"{vn}\n({r.get('reloader', '?')})"
-                labels.append(lab.replace(", ", ",\n"))
+                lab = vn
+                if vn.startswith("reloader"):
+                    lab = "reloader:\n" + r.get("reloader", "?").split()[0]
+                    if "hidden" in vn:
+                        lab += "\n(watchdog\nhidden)"
+                labels.append(lab.replace("py-mon ", "py-mon\n"))
         if not data:
             continue
         ax.boxplot(data, labels=labels, widths=0.6)
