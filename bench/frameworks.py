@@ -32,7 +32,6 @@ FW_PY = os.environ.get("FW_PYTHON", "/usr/bin/python3")
 QUICK = B.QUICK
 REPS = 5 if QUICK else 20
 IDLE_S = 10 if QUICK else 30
-FLOOR_REPS = 3 if QUICK else 5
 REP_TIMEOUT_S = 20.0
 POLL_S = 0.002  # one HTTP attempt every 2 ms while waiting for the new body
 SAMPLE_S = 0.25  # RSS sampling period
@@ -592,7 +591,7 @@ def run_framework(fw, base, env, notes, rng):
         os.makedirs(os.path.join(shadow, "watchdog"), exist_ok=True)
         with open(os.path.join(shadow, "watchdog", "__init__.py"), "w") as f:
             f.write(HIDE_WATCHDOG)
-        variants.append(("reloader, watchdog hidden", fw.reloader_argv, dict(PREPEND_PATH=shadow)))
+        variants.append(("reloader, watchdog hidden", fw.reloader_argv, dict(EXTRA_PATH=shadow)))
     if "--socket" not in help_text:
         notes.add("py-mon --socket: skipped, this py-mon has no --socket option yet (issue 11)")
     elif fw.fd_serve:
@@ -607,7 +606,7 @@ def run_framework(fw, base, env, notes, rng):
         with open(runner, "w") as f:
             f.write(PYMON_RUNNER)
         variants.append(("pymon .run()", lambda P: [FW_PY, runner, fw.ext] + fw.serve(P),
-                         dict(PREPEND_PATH=os.pathsep.join(pymon_path))))
+                         dict(EXTRA_PATH=os.pathsep.join(pymon_path))))
     else:
         notes.add("pymon.run(): skipped, the Python package (issue 10) is not importable by " + FW_PY)
     # Every tool at once, each on its own copy and port; the saves go
@@ -617,7 +616,7 @@ def run_framework(fw, base, env, notes, rng):
     try:
         for name, argv, extra in variants:
             e = dict(env)
-            pre = extra.pop("PREPEND_PATH", None) if extra else None
+            pre = extra.pop("EXTRA_PATH", None)  # after the sitecustomize, before dist-packages
             e.update(extra)
             if pre:
                 e["PYTHONPATH"] = os.pathsep.join([e["PYTHONPATH"], pre])
