@@ -20,16 +20,16 @@ int main(void)
 		fprintf(stderr, "two_rules: %s\n", err.message);
 		return 1;
 	}
-	pymon_observer *server = pymon_observer_new(w);
-	pymon_observer *css = pymon_observer_new(w);
+	pymon_observer *server = pymon_observer_new(w, NULL);
+	pymon_observer *css = pymon_observer_new(w, NULL);
 	char *server_argv[] = {"python3", "-m", "http.server", "8000", NULL};
 	char *sass_argv[] = {"sass", "{}", "static/app.css", NULL};     /* {} = the changed file */
-	pymon_command run = {.argv = server_argv};                       /* TERM, 5 s, restart */
-	pymon_each each = {.argv = sass_argv, .jobs = 2};
+	pymon_command run = {.size = sizeof run, .argv = server_argv};                       /* TERM, 5 s, restart */
+	pymon_each each = {.size = sizeof each, .argv = sass_argv, .jobs = 2};
 	if (pymon_observer_add(server, ".", &err) < 0 || pymon_observer_ext(server, "py", &err) < 0 ||
 	    pymon_observer_run(server, &run, &err) < 0 || pymon_observer_add(css, ".", &err) < 0 ||
 	    pymon_observer_ext(css, "scss", &err) < 0 || pymon_observer_each(css, &each, &err) < 0 ||
-	    pymon_watcher_handle_signals(w, &err) < 0) {
+	    pymon_watcher_roles(w, PYMON_ROLE_SIGNALS, &err) < 0) {
 		fprintf(stderr, "two_rules: %s\n", err.message);
 		pymon_watcher_free(w);
 		return 2;

@@ -25,7 +25,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "watch_print: %s\n", err.message);
 		return 1;
 	}
-	pymon_observer *o = pymon_observer_new(w);
+	pymon_observer *o = pymon_observer_new(w, NULL);
 	for (int i = 1; i < argc; i++) {
 		if (pymon_observer_add(o, argv[i], &err) < 0) {
 			fprintf(stderr, "watch_print: %s\n", err.message);
@@ -37,7 +37,7 @@ int main(int argc, char **argv)
 	pymon_observer_ignore(o, "*.log", &err);     /* gitignore syntax */
 	pymon_observer_on(o, PYMON_CREATE | PYMON_MODIFY | PYMON_DELETE | PYMON_MOVE);
 	pymon_observer_delay(o, 100);                /* ms of quiet before a batch */
-	pymon_observer_callback(o, on_batch, NULL);
+	pymon_observer_callback(o, on_batch, NULL, NULL);
 	if (pymon_watcher_start(w, &err) < 0) {
 		fprintf(stderr, "watch_print: %s\n", err.message);
 		return 1;

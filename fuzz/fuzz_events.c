@@ -1,7 +1,7 @@
 /* libFuzzer target: arbitrary bytes as an inotify read buffer. The
  * iterator must never read outside the buffer, never loop forever, and
  * every record it yields must lie inside what was read. */
-#include "internal.h"
+#include "core/inotify.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -5,7 +5,7 @@
  * past either end. Besides crashes and hangs (-timeout), it checks a few
  * identities that hold for every string.
  */
-#include "glob.h"
+#include "filter/glob.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * directories. Checks that results are consistent with the rule reported
  * in `which`, and that the parsed rules keep their invariants.
  */
-#include "ignore.h"
+#include "filter/ignore.h"
 
 #include <stdint.h>
 #include <stdlib.h>

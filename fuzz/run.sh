@@ -1,6 +1,6 @@
 #!/bin/sh
 # make fuzz: builds every fuzz/fuzz_*.c as a libFuzzer binary (ASan + UBSan,
-# linked with all of src/*.c and src/cli/toml.c) into build/fuzz/ and runs
+# linked with the library (src/{base,core,filter,act}/*.c), src/cli/toml.c, text.c and dotenv.c) into build/fuzz/ and runs
 # each one for FUZZ_SECONDS seconds (default 60). The seeds in
 # fuzz/corpus/<name>/ are copied into build/fuzz/corpus/<name>/ first, so the
 # repository's corpus is never modified. Prints one line per target; exits 1
@@ -74,7 +74,7 @@ for src in $targets; do
 		continue
 	fi
 	# shellcheck disable=SC2086 # CFLAGS_FUZZ is a word list
-	if ! $CC_FUZZ $CFLAGS_FUZZ "$src" src/*.c src/cli/toml.c -o "$bin" >"$log" 2>&1; then
+	if ! $CC_FUZZ $CFLAGS_FUZZ "$src" src/base/*.c src/core/*.c src/filter/*.c src/act/*.c src/cli/toml.c src/cli/text.c src/cli/dotenv.c -o "$bin" >"$log" 2>&1; then
 		echo "$name: FAIL (build failed, see $log)"
 		failed=1
 		continue

@@ -7,7 +7,7 @@
  *
  *     pymon_error err;
  *     pymon_watcher *w = pymon_watcher_new(&err);
- *     pymon_observer *o = pymon_observer_new(w);
+ *     pymon_observer *o = pymon_observer_new(w, &err);
  *     pymon_observer_add(o, "src", &err);
  *     pymon_observer_ignore(o, "build/", &err);
  *     pymon_observer_on(o, PYMON_CREATE | PYMON_MODIFY);
@@ -21,6 +21,13 @@
  *   message ready to print, e.g. "src: No such file or directory".
  * - Nothing here is thread-safe; use a watcher from one thread.
  * - Every descriptor the library opens is close-on-exec.
+ * - Strings passed in are copied unless a comment says "borrowed"; strings
+ *   handed to callbacks are valid until the callback returns.
+ * - A good guest: by default the library takes no process-wide role. It
+ *   reaps only the processes it started (through pidfds; they send no
+ *   SIGCHLD), installs no signal handler, changes no signal mask and leaves
+ *   the terminal alone. pymon_watcher_roles() opts into signals and the
+ *   terminal.
  * - Paths in events are the root as it was given joined with the path below
  *   it ("src/app.py"); a root given as "." yields plain relative paths.
  */
@@ -86,7 +93,8 @@ typedef void (*pymon_warn_fn)(const char *message, void *userdata);
  * (EMFILE names fs.inotify.max_user_instances and its current value). */
 pymon_watcher *pymon_watcher_new(pymon_error *err);
 
-/* Stops everything (supervised commands included), frees every observer. */
+/* Kills every command tree at once (SIGKILL), waits for them, frees every
+ * observer. Use pymon_watcher_terminate() first for a graceful stop. */
 void pymon_watcher_free(pymon_watcher *w);
 
 void pymon_watcher_on_warning(pymon_watcher *w, pymon_warn_fn fn, void *userdata);
@@ -109,18 +117,73 @@ int pymon_watcher_dispatch(pymon_watcher *w, pymon_error *err);
 int pymon_observe(pymon_watcher *w, pymon_error *err);
 
 /* Makes pymon_observe() return `status` once the current dispatch ends.
- * Safe inside callbacks. */
+ * Safe inside callbacks. Running commands keep running until
+ * pymon_watcher_terminate() or pymon_watcher_free(). */
 void pymon_watcher_stop(pymon_watcher *w, int status);
 
-/* Number of directories watched (inotify watches held), for diagnostics. */
+/* Graceful end: sends every command tree its stop signal, SIGKILLs what is
+ * left after its stop timeout, and makes pymon_observe() return `status`
+ * once every tree is gone (at once when none runs). A second call skips
+ * the grace period. Safe inside callbacks. */
+void pymon_watcher_terminate(pymon_watcher *w, int status);
+
+/* Where inotify cannot see changes (NFS, SMB/CIFS, 9p as in WSL2's /mnt/c,
+ * FUSE such as sshfs, AFS, Ceph, vboxsf: changes made by another machine or
+ * the VM's host), a subtree is polled instead: each root and each mount
+ * point below it is classified by its file system type (statfs f_type).
+ * Polling compares every polled directory's entries (inode, size, mtime,
+ * mode) each interval and reports create/delete/modify/move like inotify.
+ * Also polled: everything, when inotify_init1 fails (ENOSYS in emulated
+ * containers). A warning names each polled tree and why. */
+enum pymon_poll {
+	PYMON_POLL_AUTO = 0, /* by file system (default) */
+	PYMON_POLL_ALWAYS,   /* poll every root */
+	PYMON_POLL_NEVER,    /* never (inotify only, even where it is blind) */
+};
+enum pymon_poll_flag {
+	/* When the inotify watch limit is reached, poll the directories that
+	 * could not be watched instead of failing with ENOSPC. */
+	PYMON_POLL_ON_LIMIT = 1u << 0,
+};
+/* interval_ms 0 keeps the current interval (default 500). Call before
+ * pymon_watcher_start(). The environment variable PYMON_POLL sets the
+ * default of every new watcher: "1" (ALWAYS), "0" (NEVER) or an interval
+ * ("250ms", "2s": ALWAYS at that interval); pymon_watcher_new() fails with
+ * -EINVAL naming a bad value. A call here overrides it. */
+int pymon_watcher_poll(pymon_watcher *w, enum pymon_poll mode, unsigned interval_ms, unsigned flags,
+                       pymon_error *err);
+
+/* Process-wide roles, none by default. */
+enum pymon_role {
+	/* Block SIGINT, SIGTERM, SIGHUP and SIGUSR1 and read them in the loop:
+	 * INT/TERM/HUP terminate (pymon_observe() returns 128 + the signal
+	 * number; a second one kills at once), USR1 restarts every command.
+	 * The mask is restored by pymon_watcher_free(). */
+	PYMON_ROLE_SIGNALS = 1u << 0,
+	/* When stdin is a terminal and this process is in its foreground,
+	 * commands stay in this process's group: they read the terminal
+	 * (input(), pdb), Ctrl-C reaches them and this process together, and
+	 * Ctrl-Z/fg stop and resume both through the shell's job control.
+	 * Without it, a command gets its own process group and, when stdin is
+	 * a terminal, /dev/null as stdin. */
+	PYMON_ROLE_TERMINAL = 1u << 1,
+};
+/* Takes the roles in `roles` (pymon_role bits). Call before
+ * pymon_watcher_start(). */
+int pymon_watcher_roles(pymon_watcher *w, unsigned roles, pymon_error *err);
+
+/* Number of directories watched (inotify watches held, plus polled
+ * directories), for diagnostics. */
 size_t pymon_watcher_watch_count(const pymon_watcher *w);
 
 /* ---- observers -------------------------------------------------------- */
 
 /* A new observer owned by the watcher (freed with it). Defaults: all kinds,
- * 50 ms delay, default ignores on, VCS ignore files on, no action. NULL only
- * when out of memory. Configure it before pymon_watcher_start(). */
-pymon_observer *pymon_observer_new(pymon_watcher *w);
+ * 50 ms delay, default ignores on, VCS ignore files on, no action. NULL
+ * (err filled) only when out of memory. Configure it before
+ * pymon_watcher_start(). An observer has at most one action: callback,
+ * command or per-file command; a second one is -EBUSY. */
+pymon_observer *pymon_observer_new(pymon_watcher *w, pymon_error *err);
 
 /* Adds a root: a directory (watched recursively) or a file (its directory is
  * watched and events are filtered by name, so atomic saves keep working).
@@ -139,7 +202,9 @@ int pymon_observer_ignore(pymon_observer *o, const char *pattern, pymon_error *e
  * deletion and its moves are (they take files along). */
 int pymon_observer_ext(pymon_observer *o, const char *list, pymon_error *err);
 
-/* The kinds that make up a batch (default PYMON_ALL). */
+/* The kinds that make up a batch (default PYMON_ALL). A directory's
+ * creation or modification never starts a command or a per-file job (its
+ * files that pass the filters do); callbacks receive it with is_dir set. */
 void pymon_observer_on(pymon_observer *o, unsigned kinds);
 
 /* Quiet period before a batch fires, in milliseconds (default 50; 0 fires
@@ -157,12 +222,17 @@ void pymon_observer_flags(pymon_observer *o, unsigned flags);
  * events only count in pymon_batch.dropped. */
 void pymon_observer_batch_limit(pymon_observer *o, size_t max_events);
 
-/* Action: call fn with each batch. Replaces any previous action. */
-void pymon_observer_callback(pymon_observer *o, pymon_batch_fn fn, void *userdata);
+/* Action: call fn with each batch. userdata is borrowed. */
+int pymon_observer_callback(pymon_observer *o, pymon_batch_fn fn, void *userdata, pymon_error *err);
 
-/* Explains why `path` (relative to the observer's first root) would be
- * ignored: writes e.g. "ignored by .gitignore:3: build/" into buf and
- * returns 1; returns 0 and writes "not ignored" when it is not. */
+/* Explains whether changes to `path` (as a user would type it: relative
+ * to the working directory, or absolute; it need not exist) count for the
+ * observer, into buf: "watched", "watched (only create, modify events
+ * count)", "ignored by .gitignore:3: build/", "ignored by default ignore
+ * '*.pyc'", "ignored by --ignore pattern 'tmp/'", "ignored (its directory
+ * out/ is ignored by ...)", "not a watched extension (py, html)" or
+ * "outside the watched paths (src, tests)". Returns 0 when watched, 1 when
+ * not. Call it after pymon_watcher_start() (ignore files are read then). */
 int pymon_observer_explain(pymon_observer *o, const char *path, int is_dir, char *buf, size_t len);
 
 pymon_watcher *pymon_observer_watcher(const pymon_observer *o);
@@ -183,16 +253,31 @@ enum pymon_run_flag {
 	PYMON_RUN_NO_TTY = 1u << 2,   /* never hand the terminal to the child; stdin is /dev/null */
 };
 
+/* Restarting a command that ended without a change. */
+enum pymon_restart_on_exit {
+	PYMON_RESTART_NEVER = 0, /* wait for the next change (default) */
+	PYMON_RESTART_ON_FAILURE, /* exit status != 0 or killed by a signal */
+	PYMON_RESTART_ALWAYS,
+	/* Backoff: 100 ms, doubling up to 10 s; reset after 10 s of uptime. */
+};
+
+/* Structs the caller fills in start with `size` = sizeof the struct, so they
+ * can grow without breaking libpymon.so.0. Everything is copied. */
 typedef struct pymon_command {
+	size_t size;             /* sizeof(pymon_command) */
 	/* Exactly one of the two: */
-	const char *shell;       /* a command line: a simple one ("python3 app.py") is
-	                            exec'd directly, anything with shell syntax runs
-	                            with /bin/sh -c */
+	const char *shell;       /* a command line, split by pymon_split_command() */
 	char *const *argv;       /* program and arguments, NULL-terminated, no shell */
 	int stop_signal;         /* 0 means SIGTERM */
 	unsigned stop_timeout_ms;/* then SIGKILL; 0 means 5000 */
 	enum pymon_busy on_busy;
 	unsigned flags;          /* pymon_run_flag */
+	enum pymon_restart_on_exit restart_on_exit;
+	/* Descriptors handed to every run as 3, 4, ... with LISTEN_FDS,
+	 * LISTEN_PID (systemd socket activation) and PYMON_SOCKET_FDS set. The
+	 * descriptors are borrowed: keep them open while the watcher lives. */
+	const int *fds;
+	size_t nfds;
 } pymon_command;
 
 /* Progress of a supervised command, for the caller's messages. */
@@ -219,31 +304,38 @@ typedef struct pymon_run_status {
 typedef void (*pymon_run_fn)(pymon_observer *o, const pymon_run_status *status, void *userdata);
 
 /*
- * Action: run a command and restart it on each batch. The command runs in
- * its own process group and gets PYMON_CHANGED_PATHS (the batch's paths,
- * one per line; empty on the first run). A restart signals the whole tree
- * (the group, plus descendants that left it), waits up to stop_timeout_ms,
- * then SIGKILLs what is left, and starts the next run only when the old
- * tree is gone. Makes the process a child subreaper and takes over SIGCHLD
- * (blocked, read through a signalfd in the loop): every child of the
- * process is reaped by the watcher, and with a single command every
- * descendant counts as part of its tree, so this is meant for a process
- * whose children are the watcher's. When stdin is a terminal and the
- * process is in its foreground, the child gets the terminal (Ctrl-Z stops
- * both; fg resumes both). PYMON_CHANGED_PATHS holds at most 64 KiB of
- * paths (whole lines); PYMON_CHANGED_PATHS_TRUNCATED=1 says some were left out.
+ * Action: run a command and restart it on each batch. Each run starts
+ * under a small guardian process (named py-mon-guard) that is the child
+ * subreaper of the run's tree: every descendant of the command, also one
+ * that left its process group (setsid, double fork), stays in the tree. A
+ * restart signals the whole tree, waits up to stop_timeout_ms, SIGKILLs
+ * what is left, and starts the next run only when the old tree is gone.
+ * If this process dies without stopping it (SIGKILL, OOM), the guardian
+ * stops the tree the same way. The run gets PYMON_CHANGED_PATHS (the
+ * batch's paths, one per line; empty on the first run; at most 64 KiB of
+ * whole lines, PYMON_CHANGED_PATHS_TRUNCATED=1 when some were left out).
  */
 int pymon_observer_run(pymon_observer *o, const pymon_command *cmd, pymon_error *err);
 
-/* A per-file action: the command runs once for each changed path of a
- * batch, with "{}" in any argument replaced by the path (one argv element,
- * never through a shell) and PYMON_PATH / PYMON_EVENT in its environment.
- * Paths already waiting are not queued twice; rescan events are skipped. */
+/* A per-file action: the command runs once for each changed file of a
+ * batch, with PYMON_PATH / PYMON_EVENT in its environment. In argv, "{}" in
+ * any argument is replaced by the path (one argv element; a relative path
+ * starting with '-' is passed as "./-name"). A command line that needs a
+ * shell gets the path as "$1": {} is replaced by "$1", never by the path.
+ * Paths already waiting are not queued twice; rescan events and
+ * directories are skipped. Each job runs under its own guardian, like a
+ * command; stopping py-mon stops every job's tree with stop_signal, then
+ * SIGKILL after stop_timeout_ms. */
 typedef struct pymon_each {
+	size_t size;       /* sizeof(pymon_each) */
+	/* Exactly one of the two: */
+	const char *shell; /* a command line, split by pymon_split_command() */
 	char *const *argv; /* program and arguments, NULL-terminated */
 	unsigned jobs;     /* at most this many at once; 0 means 1 */
 	unsigned flags;    /* PYMON_RUN_ONCE: return after the first batch's jobs,
 	                      with 0 if all succeeded, else 1 */
+	int stop_signal;   /* 0 means SIGTERM */
+	unsigned stop_timeout_ms; /* 0 means 5000 */
 } pymon_each;
 
 int pymon_observer_each(pymon_observer *o, const pymon_each *spec, pymon_error *err);
@@ -251,16 +343,21 @@ int pymon_observer_each(pymon_observer *o, const pymon_each *spec, pymon_error *
 /* Progress reports of the observer's command (before or after _run()). */
 void pymon_observer_on_status(pymon_observer *o, pymon_run_fn fn, void *userdata);
 
-/* Restarts the command now, as if a batch had arrived (e.g. "rs"). */
+/* Restarts the command now, as if a batch had arrived (e.g. "rs").
+ * -EINVAL when the observer's action is not a command. */
 int pymon_observer_restart(pymon_observer *o);
 
-/*
- * Lets the loop handle SIGINT, SIGTERM and SIGHUP (stop every command tree,
- * then pymon_observe() returns 128 + the signal number) and SIGUSR1
- * (restart every command). The signals are blocked and read through a
- * signalfd.
- */
-int pymon_watcher_handle_signals(pymon_watcher *w, pymon_error *err);
+/* The splitting rule of every command line (pymon_command.shell,
+ * pymon_each.shell, the py-mon command): a line of plain words (letters,
+ * digits, _-./:=,+@%^ and non-ASCII; "{}" too) whose first word is neither
+ * a VAR=value assignment nor a shell keyword or builtin missing from PATH
+ * is exec'd directly, split at blanks; anything else runs as
+ * /bin/sh -c LINE. Sets *argv (free with pymon_argv_free) to the words, or
+ * to { "/bin/sh", "-c", line }; returns 1 for words, 0 for the shell, or a
+ * negative errno. */
+int pymon_split_command(const char *line, char ***argv, pymon_error *err);
+void pymon_argv_free(char **argv);
+
 
 /* Adds any descriptor to the loop: fn(fd, userdata) runs when it is
  * readable. For embedders and for reading commands from stdin. */
@@ -269,6 +366,11 @@ int pymon_watcher_add_fd(pymon_watcher *w, int fd, pymon_fd_fn fn, void *userdat
 int pymon_watcher_remove_fd(pymon_watcher *w, int fd);
 
 /* ---- helpers ---------------------------------------------------------- */
+
+/* Name of one busy mode: "restart", "queue", "ignore", "signal"; and back
+ * (-EINVAL for another word). */
+const char *pymon_busy_name(enum pymon_busy mode);
+int pymon_parse_busy(const char *name, enum pymon_busy *out);
 
 /* Name of one kind: "create", "delete", "modify", "move", "rescan". */
 const char *pymon_kind_name(unsigned kind);

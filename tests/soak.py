@@ -40,6 +40,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(ROOT, os.environ.get("PYMON_BUILD", "build"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+from support import children, fd_count, rss_kb  # noqa: E402  (the one support module)
 
 CHILD = r'''import json, os, signal, sys, time
 with open(os.environ["SOAK_LOG"], "a") as f:
@@ -57,32 +59,7 @@ EXTS = [".py", ".txt", ".html", ".toml", ""]
 
 # -- the kernel's view of py-mon ----------------------------------------------
 
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
-
-def fd_count(pid):
-    return len(os.listdir("/proc/%d/fd" % pid))
-
-
-def children(pid):
-    """(pid, state) of every process whose parent is pid."""
-    out = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % name) as f:
-                rest = f.read().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if int(rest[1]) == pid:
-            out.append((int(name), rest[0]))
-    return out
 
 
 def exists(pid):

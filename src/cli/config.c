@@ -1,8 +1,9 @@
 /* Project config: finding the file, turning its TOML into options (the
  * keys are the long options), [[rule]] jobs, and --print-config. */
-#include "cli/config.h"
+#include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -12,6 +13,12 @@
 #include <unistd.h>
 
 #define MAX_CONFIG (4u << 20)
+#define ENOTREG 1000 /* read_file: not a regular file (no errno says it) */
+
+static const char *read_error(int err)
+{
+	return err == ENOTREG ? "not a regular file" : strerror(err);
+}
 
 static int bad(char *msg, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -38,11 +45,27 @@ static char *keep(struct cli_config *cfg, char *s)
 	return s;
 }
 
+/* Only a regular file: a FIFO or a device would block or never end
+ * (opened without blocking, then checked, so no open hangs either). */
 static char *read_file(const char *path, size_t *len, int *err)
 {
-	FILE *f = fopen(path, "rbe");
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		*err = errno;
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		*err = S_ISDIR(st.st_mode) ? EISDIR : ENOTREG;
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "rb");
 	if (!f) {
 		*err = errno;
+		close(fd);
 		return NULL;
 	}
 	char *buf = malloc(MAX_CONFIG + 1);
@@ -66,10 +89,34 @@ static bool exists(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* [tool.pymon], [tool.py_mon], [tool.PyMon]...: a table py-mon does not
+ * read and that was surely meant for it. Says so in warn (once). */
+static void near_miss(const struct toml_value *root, const char *path, char *warn, size_t len)
+{
+	const struct toml_value *tool = toml_get(root, "tool");
+	if (*warn || !tool || tool->type != TOML_TABLE || toml_get(tool, "py-mon"))
+		return;
+	for (size_t i = 0; i < tool->u.tab.count; i++) {
+		char squashed[16];
+		size_t n = 0;
+		for (const char *k = tool->u.tab.keys[i]; *k && n + 1 < sizeof squashed; k++)
+			if (*k != '-' && *k != '_' && *k != '.')
+				squashed[n++] = (char)(*k | 0x20);
+		squashed[n] = '\0';
+		if (strcmp(squashed, "pymon") == 0 && strlen(tool->u.tab.keys[i]) < sizeof squashed) {
+			const struct toml_value *t = tool->u.tab.values[i];
+			snprintf(warn, len, "%s:%u:%u: [tool.%s] is not read: did you mean [tool.py-mon]?", path, t->line,
+			         t->col, tool->u.tab.keys[i]);
+			return;
+		}
+	}
+}
+
 /* The nearest py-mon.toml, or pyproject.toml that mentions [tool.py-mon]
  * (only those are parsed: a broken pyproject without our table is not our
- * business), from the current directory up. */
-static char *find_config(void)
+ * business), from the current directory up. A pyproject.toml with a
+ * misspelt table on the way gives a warning. */
+static char *find_config(char *warn, size_t warnlen)
 {
 	char rel[4096] = "";
 	for (int depth = 0; depth < 64; depth++) {
@@ -85,10 +132,13 @@ static char *find_config(void)
 			/* [tool.py-mon] or [tool."py-mon"]: a cheap look first, then
 			 * the table itself (a file that does not parse is reported). */
 			bool ours = text && strstr(text, "py-mon") != NULL;
-			if (ours) {
+			bool maybe = text && (strcasestr(text, "pymon") || strcasestr(text, "py_mon"));
+			if (ours || maybe) {
 				char perr[200];
 				struct toml_value *root = toml_parse(text, len, perr, sizeof perr);
-				ours = !root || toml_get_path(root, "tool.py-mon") != NULL;
+				if (root)
+					near_miss(root, path, warn, warnlen);
+				ours = ours && (!root || toml_get_path(root, "tool.py-mon") != NULL);
 				toml_free(root);
 			}
 			free(text);
@@ -121,6 +171,11 @@ static void where(const struct ctx *c, unsigned line, unsigned col, char *buf, s
 	snprintf(buf, n, "%s:%u:%u", c->cfg->path, line, col);
 }
 
+static struct cli_origin origin_at(const struct ctx *c, unsigned line, unsigned col)
+{
+	return (struct cli_origin){.source = CLI_SRC_CONFIG, .file = c->cfg->path, .line = line, .col = col};
+}
+
 /* A relative watch path is relative to the config file's directory. */
 static const char *watch_path(struct ctx *c, const char *p)
 {
@@ -133,14 +188,22 @@ static const char *watch_path(struct ctx *c, const char *p)
 	return keep(c->cfg, joined);
 }
 
-static int set_one(struct ctx *c, const char *key, const char *val, const char *origin)
+/* key = val; at is where the key is, item where this value is (they
+ * differ in a list), for the messages about a watch path. */
+static int set_one(struct ctx *c, const char *key, const char *val, const struct cli_origin *at,
+                   const struct cli_origin *item)
 {
-	if (val && strcmp(key, "watch") == 0) {
+	bool watch = val && strcmp(key, "watch") == 0;
+	if (watch || (val && (strcmp(key, "env-file") == 0 || strcmp(key, "env_file") == 0))) {
 		val = watch_path(c, val);
 		if (!val)
 			return -ENOMEM;
 	}
-	return cli_options_set(c->o, key, val, origin, c->msg, c->len);
+	size_t before = c->o->nwatch;
+	int r = cli_options_set(c->o, key, val, at, c->msg, c->len);
+	if (r == 0 && watch && c->o->nwatch == before + 1)
+		c->o->watch_origin[before] = *item;
+	return r;
 }
 
 static char **argv_of(struct ctx *c, const struct toml_value *v, const char *key, const char *origin)
@@ -165,18 +228,26 @@ static char **argv_of(struct ctx *c, const struct toml_value *v, const char *key
 			bad(c->msg, c->len, "%s:%u:%u: '%s' must be a list of strings", c->cfg->path, it->line, it->col, key);
 			return NULL;
 		}
+		if (memchr(it->u.str.s, '\0', it->u.str.len)) {
+			bad(c->msg, c->len, "%s:%u:%u: '%s' holds a NUL character (\\u0000)", c->cfg->path, it->line,
+			    it->col, key);
+			return NULL;
+		}
 		argv[i] = it->u.str.s;
 	}
 	return argv;
 }
 
-static int command_key(struct ctx *c, const char *key, const struct toml_value *v, const char *origin)
+static int command_key(struct ctx *c, const char *key, const struct toml_value *v, const char *origin,
+                       const struct cli_origin *at)
 {
 	bool each = strcmp(key, "each") == 0;
 	if (v->type == TOML_STRING && strcmp(key, "exec") != 0) {
 		if (!*v->u.str.s)
 			return bad(c->msg, c->len, "%s: '%s' is empty", origin, key);
-		return cli_options_set_command(c->o, v->u.str.s, NULL, each, origin);
+		if (memchr(v->u.str.s, '\0', v->u.str.len))
+			return bad(c->msg, c->len, "%s: '%s' holds a NUL character (\\u0000)", origin, key);
+		return cli_options_set_command(c->o, v->u.str.s, NULL, each, at);
 	}
 	if (v->type != TOML_ARRAY)
 		return bad(c->msg, c->len, "%s: '%s' must be %s", origin, key,
@@ -184,7 +255,7 @@ static int command_key(struct ctx *c, const char *key, const struct toml_value *
 	char **argv = argv_of(c, v, key, origin);
 	if (!argv)
 		return -EINVAL;
-	return cli_options_set_command(c->o, NULL, argv, each, origin);
+	return cli_options_set_command(c->o, NULL, argv, each, at);
 }
 
 /* A scalar as the text an option takes: "100ms" stays, 100 becomes "100". */
@@ -221,26 +292,31 @@ static int scalar_text(struct ctx *c, const char *key, const struct toml_value *
 static int apply_key(struct ctx *c, const char *key, const struct toml_value *v, unsigned line, unsigned col)
 {
 	char origin[160], num[32];
+	struct cli_origin at = origin_at(c, line, col);
 	where(c, line, col, origin, sizeof origin);
 	if (strcmp(key, "command") == 0 || strcmp(key, "exec") == 0 || strcmp(key, "each") == 0)
-		return command_key(c, key, v, origin);
-	if (!cli_options_known(key))
-		return bad(c->msg, c->len, "%s: unknown key '%s' (keys are the long options: watch, ext, ignore, "
-		           "delay, command, exec, each, ...)", origin, key);
+		return command_key(c, key, v, origin, &at);
+	if (!cli_options_known(key)) {
+		char hint[80];
+		cli_did_you_mean(key, 1, hint, sizeof hint);
+		return bad(c->msg, c->len, "%s: unknown key '%s'%s", origin, key,
+		           *hint ? hint : " (keys are the long options: watch, ext, ignore, delay, command, exec, "
+		                          "each, ...)");
+	}
 	if (v->type == TOML_BOOL) {
 		if (v->u.b)
-			return set_one(c, key, NULL, origin);
+			return set_one(c, key, NULL, &at, &at);
 		/* false: nothing to set, but the key must still exist. */
 		struct cli_options scratch;
 		cli_options_init(&scratch, 0, NULL);
 		scratch.watch_mode = c->o->watch_mode;
-		int r = cli_options_set(&scratch, key, NULL, origin, c->msg, c->len);
+		int r = cli_options_set(&scratch, key, NULL, &at, c->msg, c->len);
 		cli_options_free(&scratch);
 		return r;
 	}
 	if (v->type == TOML_ARRAY) {
 		bool list = strcmp(key, "watch") == 0 || strcmp(key, "ext") == 0 || strcmp(key, "ignore") == 0 ||
-		            strcmp(key, "on") == 0;
+		            strcmp(key, "on") == 0 || strcmp(key, "env-file") == 0 || strcmp(key, "env_file") == 0;
 		if (!list)
 			return bad(c->msg, c->len, "%s: '%s' takes one value, not a list", origin, key);
 		char joined[1024] = "";
@@ -260,22 +336,48 @@ static int apply_key(struct ctx *c, const char *key, const struct toml_value *v,
 				strcat(joined, text);
 				continue;
 			}
-			r = set_one(c, key, text, origin);
+			struct cli_origin item = origin_at(c, it->line, it->col);
+			r = set_one(c, key, text, &at, &item);
 			if (r < 0)
 				return r;
 		}
 		if (strcmp(key, "on") == 0)
-			return set_one(c, key, joined, origin);
+			return set_one(c, key, joined, &at, &at);
 		return 0;
 	}
 	const char *text;
 	int r = scalar_text(c, key, v, origin, num, sizeof num, &text);
-	return r < 0 ? r : set_one(c, key, text, origin);
+	return r < 0 ? r : set_one(c, key, text, &at, &at);
+}
+
+/* One table gives one command: two of command, exec and each are refused
+ * with both places named (neither silently wins). */
+static int one_command(struct ctx *c, const struct toml_value *t)
+{
+	static const char *const keys[] = {"command", "exec", "each"};
+	size_t first = SIZE_MAX;
+	for (size_t i = 0; i < t->u.tab.count; i++) {
+		for (size_t k = 0; k < 3; k++) {
+			if (strcmp(t->u.tab.keys[i], keys[k]) != 0)
+				continue;
+			if (first == SIZE_MAX) {
+				first = i;
+				continue;
+			}
+			return bad(c->msg, c->len, "%s:%u:%u: '%s' and '%s' (%s:%u:%u) in one table: give one command",
+			           c->cfg->path, t->u.tab.key_lines[i], t->u.tab.key_cols[i], t->u.tab.keys[i],
+			           t->u.tab.keys[first], c->cfg->path, t->u.tab.key_lines[first], t->u.tab.key_cols[first]);
+		}
+	}
+	return 0;
 }
 
 /* Applies every key of table t to c->o; "rule" is handled by the caller. */
 static int apply_table(struct ctx *c, const struct toml_value *t, bool allow_rules)
 {
+	int r0 = one_command(c, t);
+	if (r0 < 0)
+		return r0;
 	for (size_t i = 0; i < t->u.tab.count; i++) {
 		const char *key = t->u.tab.keys[i];
 		if (allow_rules && strcmp(key, "rule") == 0)
@@ -305,9 +407,11 @@ static int load_rules(struct ctx *c, const struct toml_value *t)
 		const struct toml_value *rt = rules->u.arr.items[i];
 		struct cli_rule *rule = &c->cfg->rules[c->cfg->nrules++];
 		cli_options_init(&rule->opt, 0, NULL);
-		where(c, rt->line, rt->col, rule->origin, sizeof rule->origin);
+		rule->origin = origin_at(c, rt->line, rt->col);
+		char at[300];
+		cli_origin_text(&rule->origin, at, sizeof at);
 		if (rt->type != TOML_TABLE)
-			return bad(c->msg, c->len, "%s: each rule must be a table", rule->origin);
+			return bad(c->msg, c->len, "%s: each rule must be a table", at);
 		const struct toml_value *name = toml_get(rt, "name");
 		if (name && name->type != TOML_STRING)
 			return bad(c->msg, c->len, "%s:%u:%u: 'name' must be a string", c->cfg->path, name->line, name->col);
@@ -319,8 +423,11 @@ static int load_rules(struct ctx *c, const struct toml_value *t)
 		c->o = main_opt;
 		if (r < 0)
 			return r;
+		if (rule->opt.nenv_files)
+			return bad(c->msg, c->len, "%s: rule '%s': env-file sets the environment of every job: give it in "
+			           "the top table", at, rule->name);
 		if (!rule->opt.shell && !rule->opt.argv)
-			return bad(c->msg, c->len, "%s: rule '%s' needs a command, exec or each", rule->origin, rule->name);
+			return bad(c->msg, c->len, "%s: rule '%s' needs a command, exec or each", at, rule->name);
 		r = cli_options_finish(&rule->opt, c->msg, c->len);
 		if (r < 0)
 			return r;
@@ -330,19 +437,17 @@ static int load_rules(struct ctx *c, const struct toml_value *t)
 }
 
 int cli_config_load(struct cli_config *cfg, struct cli_options *o, const char *explicit_path,
-                    int argc, char **argv, char *msg, size_t len)
+                    char *msg, size_t len)
 {
-	(void)argc;
-	(void)argv;
 	memset(cfg, 0, sizeof *cfg);
-	cfg->path = explicit_path ? strdup(explicit_path) : find_config();
+	cfg->path = explicit_path ? strdup(explicit_path) : find_config(cfg->warning, sizeof cfg->warning);
 	if (!cfg->path)
 		return explicit_path ? -ENOMEM : 0;
 	size_t n;
 	int err;
 	char *text = read_file(cfg->path, &n, &err);
 	if (!text)
-		return bad(msg, len, "--config '%s': %s", cfg->path, strerror(err));
+		return bad(msg, len, "%s '%s': %s", explicit_path ? "--config" : "config file", cfg->path, read_error(err));
 	char perr[400];
 	cfg->root = toml_parse(text, n, perr, sizeof perr);
 	free(text);
@@ -356,8 +461,14 @@ int cli_config_load(struct cli_config *cfg, struct cli_options *o, const char *e
 	/* pyproject.toml holds [tool.py-mon]; a py-mon.toml may too. */
 	if (strcmp(base, "pyproject.toml") == 0 || toml_get_path(cfg->root, "tool.py-mon")) {
 		t = toml_get_path(cfg->root, "tool.py-mon");
+		if (!t && explicit_path) {
+			char near[600] = "";
+			near_miss(cfg->root, cfg->path, near, sizeof near);
+			const char *hint = strstr(near, "[tool.");
+			return bad(msg, len, "%s: no [tool.py-mon] table%s%s", cfg->path, *near ? "; " : "", *near ? hint : "");
+		}
 		if (!t)
-			return explicit_path ? bad(msg, len, "%s: no [tool.py-mon] table", cfg->path) : 0;
+			return 0;
 		if (t->type != TOML_TABLE)
 			return bad(msg, len, "%s:%u:%u: tool.py-mon must be a table", cfg->path, t->line, t->col);
 	}
@@ -395,9 +506,10 @@ static void print_list(FILE *f, const char *const *v, size_t n)
 	fputc(']', f);
 }
 
-static void print_origin(FILE *f, const char *o)
+static void print_origin(FILE *f, struct cli_origin o)
 {
-	fprintf(f, "    # %s\n", *o ? o : "default");
+	char buf[300];
+	fprintf(f, "    # %s\n", cli_origin_text(&o, buf, sizeof buf));
 }
 
 static void print_kinds(FILE *f, unsigned kinds)
@@ -444,9 +556,13 @@ static void print_options(FILE *f, const struct cli_options *o, bool rule)
 	print_origin(f, o->origin[OPT_SIGNAL]);
 	fprintf(f, "stop-timeout = \"%ums\"", o->stop_timeout_ms);
 	print_origin(f, o->origin[OPT_STOP_TIMEOUT]);
-	static const char *const busy[] = {"restart", "queue", "ignore", "signal"};
-	fprintf(f, "on-busy = \"%s\"", busy[o->on_busy]);
+	fprintf(f, "on-busy = \"%s\"", pymon_busy_name(o->on_busy));
 	print_origin(f, o->origin[OPT_ON_BUSY]);
+	if (o->nenv_files) {
+		fputs("env-file = ", f);
+		print_list(f, (const char *const *)o->env_files, o->nenv_files);
+		print_origin(f, o->origin[OPT_ENV_FILE]);
+	}
 	if (o->each) {
 		fprintf(f, "jobs = %u", o->jobs ? o->jobs : 1);
 		print_origin(f, o->origin[OPT_JOBS]);
@@ -471,7 +587,7 @@ static void print_options(FILE *f, const struct cli_options *o, bool rule)
 	} flags[] = {{OPT_CLEAR, "clear"}, {OPT_POSTPONE, "postpone"}, {OPT_ONCE, "once"}, {OPT_RS, "rs"},
 	             {OPT_QUIET, "quiet"}, {OPT_VERBOSE, "verbose"}, {OPT_NO_COLOR, "no-color"}};
 	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
-		fprintf(f, "%s = %s", flags[i].name, *o->origin[flags[i].id] ? "true" : "false");
+		fprintf(f, "%s = %s", flags[i].name, o->origin[flags[i].id].source ? "true" : "false");
 		print_origin(f, o->origin[flags[i].id]);
 	}
 }
@@ -483,7 +599,8 @@ void cli_config_print(FILE *f, const struct cli_config *cfg, const struct cli_op
 	print_options(f, o, false);
 	for (size_t i = 0; i < cfg->nrules; i++) {
 		const struct cli_rule *r = &cfg->rules[i];
-		fprintf(f, "\n[[rule]]    # %s\nname = ", r->origin);
+		char at[300];
+		fprintf(f, "\n[[rule]]    # %s\nname = ", cli_origin_text(&r->origin, at, sizeof at));
 		print_str(f, r->name);
 		fputc('\n', f);
 		print_options(f, &r->opt, true);

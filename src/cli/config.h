@@ -4,15 +4,15 @@
 #ifndef PYMON_CLI_CONFIG_H
 #define PYMON_CLI_CONFIG_H
 
-#include "cli/options.h"
-#include "cli/toml.h"
+#include "options.h"
+#include "toml.h"
 
 #include <stdio.h>
 
 struct cli_rule {
 	struct cli_options opt;
 	char name[64];
-	char origin[160]; /* "FILE:LINE" of its [[rule]] header */
+	struct cli_origin origin; /* where its [[rule]] header is */
 };
 
 struct cli_config {
@@ -25,6 +25,7 @@ struct cli_config {
 	size_t nstrings;
 	char ***argvs;  /* argv arrays made from TOML arrays */
 	size_t nargvs;
+	char warning[600]; /* "FILE:LINE:COL: [tool.pymon] is not read: ..." or "" */
 };
 
 /*
@@ -35,7 +36,7 @@ struct cli_config {
  * found), or -EINVAL with "FILE:LINE:COL: message" in msg, or -ENOMEM.
  */
 int cli_config_load(struct cli_config *cfg, struct cli_options *o, const char *explicit_path,
-                    int argc, char **argv, char *msg, size_t len);
+                    char *msg, size_t len);
 
 /* --print-config: the merged settings, each with where it came from. */
 void cli_config_print(FILE *f, const struct cli_config *cfg, const struct cli_options *o);

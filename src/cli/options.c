@@ -5,7 +5,8 @@
  * test keeps the two identical). Options come first; the first word that
  * is not an option starts the command, and everything after it belongs to
  * the command. */
-#include "cli/options.h"
+#include "options.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -26,20 +27,13 @@
 #define FOR_WATCH 2
 #define FOR_BOTH 3
 
-struct opt_spec {
-	enum cli_opt id;
-	unsigned modes;        /* FOR_RUN, FOR_WATCH or both */
-	char short_name;       /* 0 when there is none */
-	const char *long_name; /* without the dashes */
-	const char *arg;       /* NULL for a flag */
-	const char *help;      /* one sentence or two; docs/py-mon.1 has the same */
-};
-
-static const struct opt_spec specs[] = {
+static const struct cli_opt_spec specs[] = {
+	{OPT_EXEC, FOR_RUN, 'x', "exec", "CMD",
+	 "Run CMD, exactly as the COMMAND argument would be run (the nodemon spelling: py-mon -x \"python3 -m http.server\")."},
 	{OPT_WATCH, FOR_BOTH, 'w', "watch", "PATH",
 	 "Watch PATH, a file or a directory (recursively). Repeatable. Default: the current directory."},
 	{OPT_EXT, FOR_BOTH, 'e', "ext", "LIST",
-	 "Only react to files with these extensions, comma separated, e.g. py,toml,html. Repeatable. Default: every file."},
+	 "Only react to files with these extensions, comma separated, e.g. py,toml,html (*.py is read as py). Repeatable. Default: every file."},
 	{OPT_IGNORE, FOR_BOTH, 'i', "ignore", "GLOB",
 	 "Ignore paths matching GLOB, in gitignore syntax, relative to the watched directory. Repeatable."},
 	{OPT_NO_DEFAULT_IGNORE, FOR_BOTH, 0, "no-default-ignore", NULL,
@@ -56,6 +50,8 @@ static const struct opt_spec specs[] = {
 	 "Send SIGKILL to what is left of the command TIME after the stop signal; 0 kills at once. Default: 5s."},
 	{OPT_ON_BUSY, FOR_RUN, 0, "on-busy", "MODE",
 	 "What a change does while the command still runs: restart (stop it and run again, the default), queue (run again once it ends), ignore, or signal (only send the --signal, e.g. HUP for gunicorn)."},
+	{OPT_ENV_FILE, FOR_RUN, 0, "env-file", "FILE",
+	 "Load variables from FILE (.env syntax: KEY=VALUE, quotes, export, comments) into the command's environment at each start; editing FILE restarts the command. Repeatable; later files win."},
 	{OPT_CLEAR, FOR_RUN, 'c', "clear", NULL,
 	 "Clear the screen before each run."},
 	{OPT_POSTPONE, FOR_RUN, 'p', "postpone", NULL,
@@ -94,6 +90,12 @@ static const struct opt_spec specs[] = {
 
 #define NSPECS (sizeof specs / sizeof specs[0])
 
+const struct cli_opt_spec *cli_option_specs(size_t *n)
+{
+	*n = NSPECS;
+	return specs;
+}
+
 static int fail(char *msg, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int fail(char *msg, size_t len, const char *fmt, ...)
@@ -110,6 +112,27 @@ static int out_of_memory(char *msg, size_t len)
 	snprintf(msg, len, "out of memory");
 	return -ENOMEM;
 }
+
+const char *cli_origin_text(const struct cli_origin *o, char *buf, size_t len)
+{
+	switch (o->source) {
+	case CLI_SRC_CONFIG:
+		snprintf(buf, len, "%s:%u:%u", o->file ? o->file : "?", o->line, o->col);
+		break;
+	case CLI_SRC_ENV:
+		snprintf(buf, len, "environment");
+		break;
+	case CLI_SRC_ARGV:
+		snprintf(buf, len, "command line");
+		break;
+	default:
+		snprintf(buf, len, "default");
+		break;
+	}
+	return buf;
+}
+
+static const struct cli_origin from_argv = {.source = CLI_SRC_ARGV};
 
 /* ---- values ------------------------------------------------------------ */
 
@@ -258,22 +281,7 @@ const char *cli_signal_name(int sig, char *buf, size_t len)
 
 static int parse_busy(const char *s, enum pymon_busy *out)
 {
-	static const struct {
-		const char *name;
-		enum pymon_busy mode;
-	} modes[] = {
-		{"restart", PYMON_BUSY_RESTART},
-		{"queue", PYMON_BUSY_QUEUE},
-		{"ignore", PYMON_BUSY_IGNORE},
-		{"signal", PYMON_BUSY_SIGNAL},
-	};
-	for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
-		if (strcasecmp(s, modes[i].name) == 0) {
-			*out = modes[i].mode;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	return pymon_parse_busy(s, out); /* the names live in the library */
 }
 
 /* An extension list with at least one name in it ("py", ".py,toml"). */
@@ -309,17 +317,85 @@ static int apply_duration(unsigned *out, const char *name, const char *val, char
 	return 0;
 }
 
-static int apply_list(struct cli_options *o, const struct opt_spec *s, const char *name,
-                      const char *val, char *msg, size_t len)
+static int push_watch(struct cli_options *o, const char *path, const struct cli_origin *origin)
+{
+	struct cli_origin *w = realloc(o->watch_origin, (o->nwatch + 1) * sizeof *w);
+	if (!w)
+		return -ENOMEM;
+	o->watch_origin = w;
+	w[o->nwatch] = *origin;
+	return push(&o->watch, &o->nwatch, path);
+}
+
+/* An owned copy of s, freed with the options. */
+static char *own(struct cli_options *o, char *s)
+{
+	if (!s)
+		return NULL;
+	char **v = realloc(o->owned_strings, (o->nowned + 1) * sizeof *v);
+	if (!v) {
+		free(s);
+		return NULL;
+	}
+	o->owned_strings = v;
+	v[o->nowned++] = s;
+	return s;
+}
+
+/* "*.py,*.html" is read as "py,html" (the glob users write for a file
+ * type); any other glob character in an extension is refused. 0 with *out
+ * set (val itself when nothing changed), -EINVAL, -ENOMEM. */
+static int normalise_extensions(struct cli_options *o, const char *name, const char *val,
+                                const char **out, char *msg, size_t len)
+{
+	if (!strpbrk(val, "*?[]")) {
+		*out = val;
+		return 0;
+	}
+	char *copy = own(o, malloc(strlen(val) + 1));
+	if (!copy)
+		return out_of_memory(msg, len);
+	char *w = copy;
+	for (const char *p = val; *p;) {
+		size_t sep = strspn(p, ", \t");
+		memcpy(w, p, sep);
+		w += sep;
+		p += sep;
+		size_t n = strcspn(p, ", \t");
+		if (n >= 2 && p[0] == '*' && p[1] == '.') {
+			p += 2;
+			n -= 2;
+		}
+		const char *bad = NULL;
+		for (size_t k = 0; k < n; k++)
+			if (strchr("*?[]", p[k]))
+				bad = p;
+		if (bad)
+			return fail(msg, len, "%s '%s': '%.*s' is a glob, not an extension (write py for *.py, "
+			            "or use --ignore for patterns)", name, val, (int)n, bad);
+		memcpy(w, p, n);
+		w += n;
+		p += n;
+	}
+	*w = '\0';
+	*out = copy;
+	return 0;
+}
+
+static int apply_list(struct cli_options *o, const struct cli_opt_spec *s, const char *name,
+                      const char *val, const struct cli_origin *origin, char *msg, size_t len)
 {
 	int r = 0;
 	switch (s->id) {
 	case OPT_WATCH:
 		if (!*val)
 			return fail(msg, len, "%s '': empty path", name);
-		r = push(&o->watch, &o->nwatch, val);
+		r = push_watch(o, val, origin);
 		break;
 	case OPT_EXT:
+		r = normalise_extensions(o, name, val, &val, msg, len);
+		if (r < 0)
+			return r;
 		if (!has_extension(val))
 			return fail(msg, len, "%s '%s': no extension given (use e.g. py,toml)", name, val);
 		r = push(&o->ext, &o->next, val);
@@ -329,14 +405,19 @@ static int apply_list(struct cli_options *o, const struct opt_spec *s, const cha
 			return fail(msg, len, "%s '': empty pattern", name);
 		r = push(&o->ignore, &o->nignore, val);
 		break;
+	case OPT_ENV_FILE:
+		if (!*val)
+			return fail(msg, len, "%s '': empty file name", name);
+		r = push(&o->env_files, &o->nenv_files, val);
+		break;
 	default:
 		break;
 	}
 	return r < 0 ? out_of_memory(msg, len) : 0;
 }
 
-static int apply_value(struct cli_options *o, const struct opt_spec *s, const char *name,
-                       const char *val, char *msg, size_t len)
+static int apply_value(struct cli_options *o, const struct cli_opt_spec *s, const char *name,
+                       const char *val, const struct cli_origin *origin, char *msg, size_t len)
 {
 	pymon_error perr;
 	switch (s->id) {
@@ -383,12 +464,17 @@ static int apply_value(struct cli_options *o, const struct opt_spec *s, const ch
 			return fail(msg, len, "%s '': empty file name", name);
 		o->config_file = val;
 		return 0;
+	case OPT_EXEC:
+		if (o->exec)
+			return fail(msg, len, "%s given twice ('%s', then '%s')", name, o->exec, val);
+		o->exec = val;
+		return 0;
 	default:
-		return apply_list(o, s, name, val, msg, len);
+		return apply_list(o, s, name, val, origin, msg, len);
 	}
 }
 
-static void apply_flag(struct cli_options *o, const struct opt_spec *s)
+static void apply_flag(struct cli_options *o, const struct cli_opt_spec *s)
 {
 	switch (s->id) {
 	case OPT_NO_DEFAULT_IGNORE: o->observer_flags |= PYMON_NO_DEFAULT_IGNORE; break;
@@ -410,39 +496,34 @@ static void apply_flag(struct cli_options *o, const struct opt_spec *s)
 	}
 }
 
-/* Lists given on the command line replace those of a config file. */
-static void clear_list(struct cli_options *o, enum cli_opt id)
-{
-	if (id == OPT_WATCH)
-		o->nwatch = 0;
-	else if (id == OPT_EXT)
-		o->next = 0;
-	else if (id == OPT_IGNORE)
-		o->nignore = 0;
-}
-
 /* Applies one option (val NULL for a flag) and records where it came from. */
-static int apply(struct cli_options *o, const struct opt_spec *s, const char *name, const char *val,
-                 const char *origin, char *msg, size_t len)
+static int apply(struct cli_options *o, const struct cli_opt_spec *s, const char *name, const char *val,
+                 const struct cli_origin *origin, char *msg, size_t len)
 {
 	unsigned mode = o->watch_mode ? FOR_WATCH : FOR_RUN;
 	if (!(s->modes & mode))
 		return fail(msg, len, "option '%s' is only for %s", name,
 		            s->modes == FOR_WATCH ? "py-mon watch" : "running a command, not py-mon watch");
-	bool from_cli = strcmp(origin, "command line") == 0;
-	if (from_cli && strcmp(o->origin[s->id], "command line") != 0)
-		clear_list(o, s->id);
-	snprintf(o->origin[s->id], sizeof o->origin[s->id], "%s", origin);
+	o->origin[s->id] = *origin;
 	if (!s->arg) {
 		apply_flag(o, s);
 		return 0;
 	}
-	return apply_value(o, s, name, val, msg, len);
+	return apply_value(o, s, name, val, origin, msg, len);
+}
+
+/* Whether the command line already decided what option id sets (-q and
+ * -v both set the verbosity). */
+static bool set_by_argv(const struct cli_options *o, enum cli_opt id)
+{
+	if (id == OPT_QUIET || id == OPT_VERBOSE)
+		return o->origin[OPT_QUIET].source == CLI_SRC_ARGV || o->origin[OPT_VERBOSE].source == CLI_SRC_ARGV;
+	return o->origin[id].source == CLI_SRC_ARGV;
 }
 
 /* ---- option words -------------------------------------------------------- */
 
-static const struct opt_spec *find_long(const char *name, size_t n)
+static const struct cli_opt_spec *find_long(const char *name, size_t n)
 {
 	for (size_t i = 0; i < NSPECS; i++)
 		if (strlen(specs[i].long_name) == n && strncmp(specs[i].long_name, name, n) == 0)
@@ -450,7 +531,7 @@ static const struct opt_spec *find_long(const char *name, size_t n)
 	return NULL;
 }
 
-static const struct opt_spec *find_short(char c)
+static const struct cli_opt_spec *find_short(char c)
 {
 	for (size_t i = 0; i < NSPECS; i++)
 		if (specs[i].short_name && specs[i].short_name == c)
@@ -464,16 +545,19 @@ static int parse_long(struct cli_options *o, int argc, char **argv, int *i, char
 	const char *word = argv[*i] + 2;
 	const char *eq = strchr(word, '=');
 	size_t n = eq ? (size_t)(eq - word) : strlen(word);
-	const struct opt_spec *s = find_long(word, n);
+	const struct cli_opt_spec *s = find_long(word, n);
 	char name[64];
 
 	snprintf(name, sizeof name, "--%.*s", (int)(n < 60 ? n : 60), word);
-	if (!s)
-		return fail(msg, len, "unknown option '%s'", eq ? name : argv[*i]);
+	if (!s) {
+		char hint[80];
+		return fail(msg, len, "unknown option '%s'%s", eq ? name : argv[*i],
+		            cli_did_you_mean(name + 2, 0, hint, sizeof hint));
+	}
 	if (!s->arg) {
 		if (eq)
 			return fail(msg, len, "option '%s' takes no value (got '%s')", name, argv[*i]);
-		return apply(o, s, name, NULL, "command line", msg, len);
+		return apply(o, s, name, NULL, &from_argv, msg, len);
 	}
 	const char *val = eq ? eq + 1 : NULL;
 	if (!val) {
@@ -481,14 +565,14 @@ static int parse_long(struct cli_options *o, int argc, char **argv, int *i, char
 			return fail(msg, len, "option '%s' needs a value (%s)", name, s->arg);
 		val = argv[++*i];
 	}
-	return apply(o, s, name, val, "command line", msg, len);
+	return apply(o, s, name, val, &from_argv, msg, len);
 }
 
 /* "-c", "-cp", "-d100", "-d 100", "-cd100". */
 static int parse_short(struct cli_options *o, int argc, char **argv, int *i, char *msg, size_t len)
 {
 	for (const char *p = argv[*i] + 1; *p; p++) {
-		const struct opt_spec *s = find_short(*p);
+		const struct cli_opt_spec *s = find_short(*p);
 		char name[3] = {'-', *p, '\0'};
 		if (!s) {
 			if (isprint((unsigned char)*p))
@@ -496,7 +580,7 @@ static int parse_short(struct cli_options *o, int argc, char **argv, int *i, cha
 			return fail(msg, len, "unknown option in '%s'", argv[*i]);
 		}
 		if (!s->arg) {
-			int r = apply(o, s, name, NULL, "command line", msg, len);
+			int r = apply(o, s, name, NULL, &from_argv, msg, len);
 			if (r < 0 || o->action != CLI_RUN)
 				return r;
 			continue;
@@ -507,7 +591,7 @@ static int parse_short(struct cli_options *o, int argc, char **argv, int *i, cha
 				return fail(msg, len, "option '%s' needs a value (%s)", name, s->arg);
 			val = argv[++*i];
 		}
-		return apply(o, s, name, val, "command line", msg, len);
+		return apply(o, s, name, val, &from_argv, msg, len);
 	}
 	return 0;
 }
@@ -567,18 +651,17 @@ static int set_command(struct cli_options *o, int n, char **words, int literal, 
 		return fail(msg, len, "missing command (e.g. py-mon \"python3 app.py\")");
 	if (blank(words[0]))
 		return fail(msg, len, "empty command '%s'", words[0]);
-	if (!literal && is_python_script(words[0]))
+	if (!literal && is_python_script(words[0])) {
+		o->command_origin = from_argv;
 		return set_python(o, n, words, msg, len);
+	}
 	o->shell = NULL;
 	o->argv = NULL;
-	/* A command given here replaces the file's, per-file mode included. */
-	if (strcmp(o->origin[OPT_EACH], "command line") != 0)
-		o->each = 0;
 	if (literal || n > 1)
 		o->argv = words;
 	else
 		o->shell = words[0];
-	snprintf(o->command_origin, sizeof o->command_origin, "command line");
+	o->command_origin = from_argv;
 	return 0;
 }
 
@@ -597,30 +680,41 @@ static void set_defaults(struct cli_options *o)
 /* py-mon watch [OPTIONS] [PATH...]: the words left are paths. */
 static int set_watch_paths(struct cli_options *o, int n, char **words, char *msg, size_t len)
 {
-	if (n > 0 && strcmp(o->origin[OPT_WATCH], "command line") != 0)
-		o->nwatch = 0;
+	if (o->explain) { /* py-mon explain [OPTIONS] PATH...: what to explain */
+		for (int k = 0; k < n; k++)
+			if (push(&o->explain_paths, &o->nexplain, words[k]) < 0)
+				return out_of_memory(msg, len);
+		return 0;
+	}
 	for (int k = 0; k < n; k++) {
 		if (!*words[k])
 			return fail(msg, len, "empty path");
-		if (push(&o->watch, &o->nwatch, words[k]) < 0)
+		if (push_watch(o, words[k], &from_argv) < 0)
 			return out_of_memory(msg, len);
 	}
 	if (n > 0)
-		snprintf(o->origin[OPT_WATCH], sizeof o->origin[OPT_WATCH], "command line");
+		o->origin[OPT_WATCH] = from_argv;
 	return 0;
 }
+
+static int parse_plain_command(struct cli_options *o, int argc, char **argv, char *msg, size_t len);
 
 static int parse_words(struct cli_options *o, int argc, char **argv, char *msg, size_t len)
 {
 	int i = 1;
-	if (i < argc && (strcmp(argv[i], "run") == 0 || strcmp(argv[i], "watch") == 0))
-		i++; /* cli_options_init() saw "watch" */
+	if (o->action == CLI_INIT || o->action == CLI_COMPLETIONS)
+		return parse_plain_command(o, argc, argv, msg, len);
+	if (i < argc && (strcmp(argv[i], "run") == 0 || strcmp(argv[i], "watch") == 0 ||
+	                 strcmp(argv[i], "explain") == 0))
+		i++; /* cli_options_init() saw "watch" or "explain" */
 	for (; i < argc; i++) {
 		const char *a = argv[i];
 		int r;
 		if (strcmp(a, "--") == 0) {
 			if (o->watch_mode)
 				return set_watch_paths(o, argc - i - 1, argv + i + 1, msg, len);
+			if (o->exec)
+				return fail(msg, len, "--exec '%s' and a command after -- : give one of them", o->exec);
 			return set_command(o, argc - i - 1, argv + i + 1, 1, msg, len);
 		}
 		if (a[0] == '-' && a[1] == '-')
@@ -634,6 +728,12 @@ static int parse_words(struct cli_options *o, int argc, char **argv, char *msg, 
 	}
 	if (o->watch_mode)
 		return set_watch_paths(o, argc - i, argv + i, msg, len);
+	if (o->exec) {
+		if (i < argc)
+			return fail(msg, len, "--exec '%s' and a command after the options ('%s'): give one of them",
+			            o->exec, argv[i]);
+		return set_command(o, 1, (char **)&o->exec, 0, msg, len);
+	}
 	/* No command on the command line: a config file may still give one. */
 	if (i == argc)
 		return 0;
@@ -646,68 +746,47 @@ void cli_options_init(struct cli_options *o, int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "watch") == 0) {
 		o->watch_mode = 1;
 		o->delay_ms = 0; /* watch prints events as they come */
+	} else if (argc > 1 && strcmp(argv[1], "explain") == 0) {
+		o->watch_mode = 1; /* the filters of a watch, no command */
+		o->explain = 1;
+	} else if (argc > 1 && strcmp(argv[1], "init") == 0) {
+		o->action = CLI_INIT;
+	} else if (argc > 1 && strcmp(argv[1], "completions") == 0) {
+		o->action = CLI_COMPLETIONS;
 	}
 }
 
-int cli_split_words(const char *cmd, char ***out)
+/* py-mon init, py-mon completions SHELL: no options but --help. */
+static int parse_plain_command(struct cli_options *o, int argc, char **argv, char *msg, size_t len)
 {
-	static const char special[] = "\\'\"$`&|;<>(){}[]*?~!#\n";
-	for (const char *p = cmd; *p; p++) {
-		if (p[0] == '{' && p[1] == '}')
-			p++; /* the placeholder itself is fine */
-		else if (strchr(special, *p))
-			return 0;
-	}
-	size_t n = 0;
-	for (const char *p = cmd; *p;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p)
-			break;
-		n++;
-		while (*p && *p != ' ' && *p != '\t')
-			p++;
-	}
-	if (!n)
+	if (argc > 2 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+		o->action = CLI_HELP;
 		return 0;
-	char **words = calloc(n + 1, sizeof *words);
-	if (!words)
-		return -ENOMEM;
-	size_t k = 0;
-	for (const char *p = cmd; *p;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (!*p)
-			break;
-		const char *st = p;
-		while (*p && *p != ' ' && *p != '\t')
-			p++;
-		if (!(words[k++] = strndup(st, (size_t)(p - st)))) {
-			cli_words_free(words);
-			return -ENOMEM;
-		}
 	}
-	*out = words;
-	return 1;
-}
-
-void cli_words_free(char **words)
-{
-	if (!words)
-		return;
-	for (char **w = words; *w; w++)
-		free(*w);
-	free(words);
+	if (o->action == CLI_INIT) {
+		if (argc > 2)
+			return fail(msg, len, "init takes no arguments (got '%s')", argv[2]);
+		return 0;
+	}
+	if (argc != 3 || (strcmp(argv[2], "bash") && strcmp(argv[2], "zsh") && strcmp(argv[2], "fish")))
+		return fail(msg, len, "completions: expected one shell name, bash, zsh or fish%s%s%s",
+		            argc > 2 ? " (got '" : "", argc > 2 ? argv[2] : "", argc > 2 ? "')" : "");
+	o->completions_shell = argv[2];
+	return 0;
 }
 
 int cli_options_set_command(struct cli_options *o, const char *shell, char **argv, int each,
-                            const char *origin)
+                            const struct cli_origin *origin)
 {
+	if (o->command_origin.source == CLI_SRC_ARGV)
+		return 0; /* a command given there replaces the file's, per-file mode included */
 	o->shell = shell;
 	o->argv = argv;
-	if (each)
+	if (each) {
 		o->each = 1;
-	snprintf(o->command_origin, sizeof o->command_origin, "%s", origin);
+		o->origin[OPT_EACH] = *origin;
+	}
+	o->command_origin = *origin;
 	return 0;
 }
 
@@ -720,63 +799,154 @@ int cli_options_finish(struct cli_options *o, char *msg, size_t len)
 {
 	if (o->action != CLI_RUN)
 		return 0;
-	if (!o->nwatch && push(&o->watch, &o->nwatch, ".") < 0)
+	if (!o->nwatch && push_watch(o, ".", &(struct cli_origin){.source = CLI_SRC_DEFAULT}) < 0)
 		return out_of_memory(msg, len);
+	/* NO_COLOR set and not empty: as --no-color, from the environment. */
+	const char *no_color = getenv("NO_COLOR");
+	if (o->origin[OPT_NO_COLOR].source == CLI_SRC_DEFAULT && no_color && *no_color) {
+		o->no_color = 1;
+		o->origin[OPT_NO_COLOR].source = CLI_SRC_ENV;
+	}
 	if (o->print_config)
 		return 0;
+	if (o->explain && !o->nexplain)
+		return fail(msg, len, "explain: give one or more paths (e.g. py-mon explain build/app.o)");
 	if (!o->watch_mode && !o->shell && !o->argv && !o->has_rules)
 		return fail(msg, len, "missing command (e.g. py-mon \"python3 app.py\")");
-	if (o->each && o->shell) {
-		/* {} must never reach a shell: a one-string command is split
-		 * into words, and only when it has no shell syntax. */
-		char **words = NULL;
-		int r = cli_split_words(o->shell, &words);
-		if (r <= 0)
-			return r == 0 ? fail(msg, len, "--each runs the command without a shell: give it as words "
-			                               "after -- (e.g. py-mon --each -- black {})")
-			              : out_of_memory(msg, len);
-		o->owned_words = words;
-		o->argv = words;
-		o->shell = NULL;
-	}
 	if (o->jobs && !o->each)
 		return fail(msg, len, "--jobs needs --each");
-	if (o->each && !o->origin[OPT_ON][0])
+	if (o->each && o->origin[OPT_ON].source == CLI_SRC_DEFAULT)
 		o->kinds = PYMON_CREATE | PYMON_MODIFY | PYMON_MOVE;
 	return 0;
 }
 
-int cli_options_set(struct cli_options *o, const char *key, const char *val, const char *origin,
-                    char *msg, size_t len)
+/* A config key as an option: '_' may stand for '-'; the options that
+ * only make sense on a command line are no keys. */
+static const struct cli_opt_spec *find_key(const char *key)
 {
 	char name[64];
 	snprintf(name, sizeof name, "%s", key);
 	for (char *c = name; *c; c++)
 		if (*c == '_')
 			*c = '-';
-	const struct opt_spec *s = find_long(name, strlen(name));
-	if (!s || s->id == OPT_HELP || s->id == OPT_VERSION || s->id == OPT_CONFIG ||
-	    s->id == OPT_NO_CONFIG || s->id == OPT_PRINT_CONFIG)
-		return fail(msg, len, "%s: unknown key '%s'", origin, key);
-	if (!s->arg != !val)
-		return fail(msg, len, "%s: '%s' %s", origin, key, s->arg ? "needs a value" : "is true or false");
+	const struct cli_opt_spec *s = find_long(name, strlen(name));
+	if (!s || s->id == OPT_HELP || s->id == OPT_VERSION || s->id == OPT_CONFIG || s->id == OPT_NO_CONFIG ||
+	    s->id == OPT_PRINT_CONFIG || s->id == OPT_EXEC)
+		return NULL;
+	return s;
+}
+
+/* Keys a config table holds besides the options. */
+static const char *const extra_keys[] = {"command", "exec", "each", "name", "rule"};
+
+const char *cli_did_you_mean(const char *word, int config_key, char *buf, size_t len)
+{
+	const char *best = NULL;
+	unsigned best_d = 100;
+	char w[64];
+	snprintf(w, sizeof w, "%s", word);
+	for (char *c = w; *c; c++)
+		if (config_key && *c == '_')
+			*c = '-';
+	for (size_t i = 0; i < NSPECS; i++) {
+		if (config_key && !find_key(specs[i].long_name))
+			continue;
+		unsigned d = cli_edit_distance(w, specs[i].long_name);
+		if (d < best_d) {
+			best_d = d;
+			best = specs[i].long_name;
+		}
+	}
+	for (size_t i = 0; config_key && i < sizeof extra_keys / sizeof extra_keys[0]; i++) {
+		unsigned d = cli_edit_distance(w, extra_keys[i]);
+		if (d < best_d) {
+			best_d = d;
+			best = extra_keys[i];
+		}
+	}
+	/* Close: a third of the word at most (one edit for short words). */
+	size_t n = strlen(w);
+	unsigned limit = n <= 4 ? 1 : (unsigned)(n / 3 > 1 ? n / 3 : 1);
+	if (!best || best_d > limit) {
+		snprintf(buf, len, "%s", "");
+		return buf;
+	}
+	snprintf(buf, len, " (did you mean '%s%s'?)", config_key ? "" : "--", best);
+	return buf;
+}
+
+const char *cli_value_kind(const char *key)
+{
+	const struct cli_opt_spec *s = find_key(key);
+	if (!s || !s->arg)
+		return NULL;
+	switch (s->id) {
+	case OPT_DELAY:
+	case OPT_STOP_TIMEOUT:
+	case OPT_TIMEOUT:
+		return "a duration: a string such as \"250ms\" or \"1.5s\", or an integer of milliseconds";
+	case OPT_SIGNAL:
+		return "a signal: a string such as \"TERM\" or \"HUP\", or its number";
+	case OPT_JOBS:
+	case OPT_COUNT:
+		return "a positive integer";
+	case OPT_WATCH:
+		return "a path (a string) or a list of paths";
+	case OPT_EXT:
+		return "a string such as \"py,toml\" or a list of extensions";
+	case OPT_IGNORE:
+		return "a glob (a string) or a list of globs";
+	case OPT_ENV_FILE:
+		return "a file name (a string) or a list of them";
+	case OPT_ON:
+		return "a string such as \"create,modify\" or a list of event kinds";
+	case OPT_ON_BUSY:
+		return "one of \"restart\", \"queue\", \"ignore\", \"signal\"";
+	default:
+		return "a string";
+	}
+}
+
+int cli_options_set(struct cli_options *o, const char *key, const char *val, const struct cli_origin *origin,
+                    char *msg, size_t len)
+{
+	char where[200], hint[80];
+	cli_origin_text(origin, where, sizeof where);
+	const struct cli_opt_spec *s = find_key(key);
+	if (!s)
+		return fail(msg, len, "%s: unknown key '%s'%s", where, key, cli_did_you_mean(key, 1, hint, sizeof hint));
+	if (s->arg && !val)
+		return fail(msg, len, "%s: '%s' needs %s, not a boolean", where, key, cli_value_kind(key));
+	if (!s->arg && val)
+		return fail(msg, len, "%s: '%s' is true or false", where, key);
 	/* Mode mismatches in a file are not errors: one file serves both. */
 	unsigned mode = o->watch_mode ? FOR_WATCH : FOR_RUN;
 	if (!(s->modes & mode))
 		return 0;
-	char where[200];
-	snprintf(where, sizeof where, "%s: %s", origin, key);
-	int r = apply(o, s, where, val, origin, msg, len);
-	return r;
+	/* The command line wins; a list given there replaces the file's. */
+	if (set_by_argv(o, s->id))
+		return 0;
+	size_t n = strlen(where);
+	snprintf(where + n, sizeof where - n, ": %s", key);
+	return apply(o, s, where, val, origin, msg, len);
 }
 
 void cli_options_free(struct cli_options *o)
 {
-	cli_words_free(o->owned_words);
-	o->owned_words = NULL;
 	free(o->watch);
+	free(o->watch_origin);
+	o->watch_origin = NULL;
+	for (size_t i = 0; i < o->nowned; i++)
+		free(o->owned_strings[i]);
+	free(o->owned_strings);
+	o->owned_strings = NULL;
+	o->nowned = 0;
 	free(o->ignore);
 	free(o->ext);
+	free(o->env_files);
+	o->env_files = NULL;
+	free(o->explain_paths);
+	o->explain_paths = NULL;
 	free(o->owned_argv);
 	free(o->owned_python);
 	o->watch = o->ignore = o->ext = NULL;
@@ -796,6 +966,9 @@ static const char usage[] =
 	"       py-mon [OPTIONS] SCRIPT.py [ARG...]\n"
 	"       py-mon [OPTIONS] --each -- PROGRAM [ARG...]   ({} is the changed file)\n"
 	"       py-mon watch [OPTIONS] [PATH...]             (print events, run nothing)\n"
+	"       py-mon explain [OPTIONS] PATH...             (is PATH watched, and if not, why)\n"
+	"       py-mon init                                  (write [tool.py-mon] into pyproject.toml)\n"
+	"       py-mon completions bash|zsh|fish             (print a shell completion script)\n"
 	"\n"
 	"Run a command and restart it when files change.\n"
 	"\n"
@@ -841,7 +1014,7 @@ void cli_options_help(FILE *f)
 {
 	fputs(usage, f);
 	for (size_t i = 0; i < NSPECS; i++) {
-		const struct opt_spec *s = &specs[i];
+		const struct cli_opt_spec *s = &specs[i];
 		char spec[64];
 		if (s->short_name)
 			snprintf(spec, sizeof spec, "-%c, --%s%s%s", s->short_name, s->long_name,
@@ -861,12 +1034,5 @@ void cli_options_help(FILE *f)
 
 int cli_options_known(const char *key)
 {
-	char name[64];
-	snprintf(name, sizeof name, "%s", key);
-	for (char *c = name; *c; c++)
-		if (*c == '_')
-			*c = '-';
-	const struct opt_spec *s = find_long(name, strlen(name));
-	return s && s->id != OPT_HELP && s->id != OPT_VERSION && s->id != OPT_CONFIG && s->id != OPT_NO_CONFIG &&
-	       s->id != OPT_PRINT_CONFIG;
+	return find_key(key) != NULL;
 }

@@ -9,6 +9,7 @@
 
 /* Every option, in the order --help lists them. */
 enum cli_opt {
+	OPT_EXEC,
 	OPT_WATCH,
 	OPT_EXT,
 	OPT_IGNORE,
@@ -19,6 +20,7 @@ enum cli_opt {
 	OPT_SIGNAL,
 	OPT_STOP_TIMEOUT,
 	OPT_ON_BUSY,
+	OPT_ENV_FILE,
 	OPT_CLEAR,
 	OPT_POSTPONE,
 	OPT_ONCE,
@@ -40,21 +42,57 @@ enum cli_opt {
 };
 
 enum cli_action {
-	CLI_RUN = 0,
+	CLI_RUN = 0,     /* run, watch and explain */
 	CLI_HELP,
 	CLI_VERSION,
+	CLI_INIT,        /* py-mon init */
+	CLI_COMPLETIONS, /* py-mon completions SHELL */
 };
+
+/* One option: the table that drives the parser, --help and the shell
+ * completions. */
+struct cli_opt_spec {
+	enum cli_opt id;
+	unsigned modes;        /* 1: running a command, 2: py-mon watch, 3: both */
+	char short_name;       /* 0 when there is none */
+	const char *long_name; /* without the dashes */
+	const char *arg;       /* NULL for a flag */
+	const char *help;      /* one sentence or two; docs/py-mon.1 has the same */
+};
+
+/* The table, in --help order. */
+const struct cli_opt_spec *cli_option_specs(size_t *n);
+
+/* Where a setting came from. */
+enum cli_source {
+	CLI_SRC_DEFAULT = 0,
+	CLI_SRC_CONFIG,  /* a config file: file, line, col */
+	CLI_SRC_ENV,     /* an environment variable (NO_COLOR) */
+	CLI_SRC_ARGV,    /* the command line */
+};
+
+struct cli_origin {
+	enum cli_source source;
+	const char *file; /* CLI_SRC_CONFIG: borrowed, lives as long as the config */
+	unsigned line, col;
+};
+
+/* "default", "command line", "environment" or "FILE:LINE:COL", in buf. */
+const char *cli_origin_text(const struct cli_origin *o, char *buf, size_t len);
 
 struct cli_options {
 	enum cli_action action;
 
 	/* What to watch (observer configuration). */
 	const char **watch; /* -w, in order; {"."} when none was given */
+	struct cli_origin *watch_origin; /* where each watch path was given */
 	size_t nwatch;
 	const char **ignore; /* -i, in order */
 	size_t nignore;
 	const char **ext; /* -e, each a list ("py,toml"); none: every file */
 	size_t next;
+	const char **env_files; /* --env-file, in order (later files win) */
+	size_t nenv_files;
 	unsigned kinds;           /* --on, PYMON_ALL by default */
 	unsigned delay_ms;        /* -d */
 	unsigned observer_flags;  /* PYMON_NO_DEFAULT_IGNORE | PYMON_NO_VCS_IGNORE */
@@ -78,8 +116,12 @@ struct cli_options {
 	int each;      /* --each */
 	unsigned jobs; /* --jobs */
 
-	/* py-mon watch. */
+	/* py-mon watch (and explain, which uses its options). */
 	int watch_mode;
+	int explain;
+	const char **explain_paths;
+	size_t nexplain;
+	const char *completions_shell; /* py-mon completions SHELL */
 	int json;
 	unsigned long count;  /* 0: no limit */
 	unsigned timeout_ms;
@@ -90,15 +132,16 @@ struct cli_options {
 	int no_config;
 	int print_config;
 
-	/* Where each setting came from: "" (default), "command line", or
-	 * "FILE:LINE" (a config file). */
-	char origin[CLI_NOPTS][160];
-	char command_origin[160];
+	/* Where each setting came from. */
+	struct cli_origin origin[CLI_NOPTS];
+	struct cli_origin command_origin;
+	const char *exec; /* -x: the command as given, until finish */
 
 	int has_rules; /* a config file defines [[tool.py-mon.rule]] jobs */
 
 	/* Owned memory, released by cli_options_free(). */
-	char **owned_words;
+	char **owned_strings; /* rewritten values (-e '*.py' as "py") */
+	size_t nowned;
 	char **owned_argv;
 	char *owned_python;
 };
@@ -107,11 +150,12 @@ struct cli_options {
 void cli_options_init(struct cli_options *o, int argc, char **argv);
 
 /*
- * Parses argv (argv[argc] must be NULL) on top of what init and a config
- * file set: options given here win, and lists given here replace the
- * file's. Returns 0, or -EINVAL with a one-line message in msg naming the
- * option and value ("--delay 'x': ..."), or -ENOMEM. The struct must be
- * released with cli_options_free() either way.
+ * Parses argv (argv[argc] must be NULL), once, before any config file is
+ * read: a file's settings are applied afterwards with cli_options_set(),
+ * which leaves alone what the command line set (lists included: a list
+ * given here replaces the file's). Returns 0, or -EINVAL with a one-line
+ * message in msg naming the option and value ("--delay 'x': ..."), or
+ * -ENOMEM. The struct must be released with cli_options_free() either way.
  */
 int cli_options_parse(struct cli_options *o, int argc, char **argv, char *msg, size_t len);
 
@@ -120,22 +164,28 @@ int cli_options_parse(struct cli_options *o, int argc, char **argv, char *msg, s
 int cli_options_finish(struct cli_options *o, char *msg, size_t len);
 
 /* A config file's key (a long option name; '_' may stand for '-'), with
- * val NULL for a flag set to true. origin is "FILE:LINE". Unknown keys are
- * errors; keys of the other mode (run vs watch) are skipped. */
-int cli_options_set(struct cli_options *o, const char *key, const char *val, const char *origin,
+ * val NULL for a flag set to true. Unknown keys are errors (with a "did
+ * you mean" when one is close); keys of the other mode (run vs watch) and
+ * settings the command line made are skipped. */
+int cli_options_set(struct cli_options *o, const char *key, const char *val, const struct cli_origin *origin,
                     char *msg, size_t len);
+
+/* The known name closest to word (options when dashes, else config keys)
+ * as " (did you mean '--delay'?)", or "" when none is close. */
+const char *cli_did_you_mean(const char *word, int config_key, char *buf, size_t len);
+
+/* What a value of key must be, for messages ("a duration: a string such
+ * as "250ms" or an integer of milliseconds"); NULL for a flag. */
+const char *cli_value_kind(const char *key);
 
 /* Whether a config file may use key (a long option, '_' for '-'). */
 int cli_options_known(const char *key);
 
-/* A config file's command: a shell string or argv (kept by the caller). */
+/* A config file's command: a shell string or argv (kept by the caller).
+ * Ignored when the command line gave one. */
 int cli_options_set_command(struct cli_options *o, const char *shell, char **argv, int each,
-                            const char *origin);
+                            const struct cli_origin *origin);
 
-/* Splits a command line into words when it has no shell syntax: 1 and
- * *out set (free with cli_words_free), 0 when it needs a shell, -ENOMEM. */
-int cli_split_words(const char *cmd, char ***out);
-void cli_words_free(char **words);
 
 void cli_options_free(struct cli_options *o);
 

@@ -3,11 +3,13 @@
  * Every path and command goes through cli_escape() before it is printed:
  * a file name can hold any byte but '/' and NUL, and a terminal obeys the
  * escape sequences in it. */
-#include "cli/output.h"
+#include "output.h"
 
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PREFIX "[py-mon] "
@@ -16,91 +18,6 @@
 #define GREEN "\033[32m"
 #define RED "\033[31m"
 #define RESET "\033[0m"
-
-/* ---- escaping ------------------------------------------------------------ */
-
-/* Length of the valid UTF-8 sequence at s, 0 when it is invalid; *cp gets
- * the code point. Stops at the first bad byte, so it never reads past NUL. */
-static size_t utf8_decode(const unsigned char *s, unsigned *cp)
-{
-	static const unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
-	unsigned c = s[0];
-	size_t n;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	c &= 0x7fu >> n; /* the lead byte's payload bits */
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
-}
-
-/* C1 controls and the bidi embeddings, overrides and isolates. */
-static int unsafe_code_point(unsigned cp)
-{
-	return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
-	       (cp >= 0x2066 && cp <= 0x2069);
-}
-
-/* The escape for the byte or character at s in esc (NUL-terminated, or
- * empty when it prints as is); *n gets the bytes it covers. */
-static void escape_one(const unsigned char *s, char esc[12], size_t *n)
-{
-	unsigned cp;
-	*n = 1;
-	esc[0] = '\0';
-	switch (*s) {
-	case '\n': strcpy(esc, "\\n"); return;
-	case '\t': strcpy(esc, "\\t"); return;
-	case '\r': strcpy(esc, "\\r"); return;
-	case '\\': strcpy(esc, "\\\\"); return;
-	default: break;
-	}
-	if (*s < 0x20 || *s == 0x7f) {
-		snprintf(esc, 12, "\\x%02x", *s);
-	} else if (*s >= 0x80) {
-		size_t len = utf8_decode(s, &cp);
-		if (!len)
-			snprintf(esc, 12, "\\x%02x", *s);
-		else if (unsafe_code_point(cp))
-			snprintf(esc, 12, "\\u%04x", cp);
-		if (len)
-			*n = len;
-	}
-}
-
-size_t cli_escape(char *dst, size_t len, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t w = 0;
-	if (!len)
-		return 0;
-	while (*p) {
-		char esc[12];
-		size_t n;
-		escape_one(p, esc, &n);
-		const char *piece = esc[0] ? esc : (const char *)p;
-		size_t plen = esc[0] ? strlen(esc) : n;
-		if (w + plen >= len)
-			break;
-		memcpy(dst + w, piece, plen);
-		w += plen;
-		p += n;
-	}
-	dst[w] = '\0';
-	return w;
-}
 
 /* ---- building a line ------------------------------------------------------- */
 
@@ -197,14 +114,14 @@ static void program_name(const struct cli_options *o, char *buf, size_t len)
 	snprintf(buf, len, "%.*s", (int)strcspn(s, " \t\n"), s);
 }
 
-void cli_output_init(struct cli_output *out, const struct cli_options *o)
+void cli_output_init(struct cli_output *out, const struct cli_options *o, const struct cli_options *shown)
 {
 	memset(out, 0, sizeof *out);
 	out->err = stderr;
 	out->out = stdout;
-	out->verbosity = o->verbosity;
-	out->color = want_color(o);
-	out->clear = o->clear;
+	out->verbosity = shown->verbosity;
+	out->color = want_color(shown);
+	out->clear = shown->clear;
 	out->once = (o->run_flags & PYMON_RUN_ONCE) != 0;
 	out->on_busy = o->on_busy;
 	out->stop_signal = o->stop_signal;
@@ -212,8 +129,8 @@ void cli_output_init(struct cli_output *out, const struct cli_options *o)
 	program_name(o, out->program, sizeof out->program);
 }
 
-/* "py,toml" from every -e list ("py, .toml" "html"), or "*.*". */
-static void add_extensions(struct line *l, const struct cli_options *o)
+/* "py,toml" from every -e list ("py, .toml" "html"); 0 when none. */
+static int add_extensions(struct line *l, const struct cli_options *o)
 {
 	int any = 0;
 	for (size_t i = 0; i < o->next; i++) {
@@ -230,8 +147,7 @@ static void add_extensions(struct line *l, const struct cli_options *o)
 			p += n;
 		}
 	}
-	if (!any)
-		line_add(l, "*.*");
+	return any;
 }
 
 static void emit_list(const struct cli_output *out, const char *title, const char **items,
@@ -246,11 +162,21 @@ static void emit_list(const struct cli_output *out, const char *title, const cha
 	emit(out, YELLOW, l.buf);
 }
 
+void cli_output_version(struct cli_output *out)
+{
+	if (out->verbosity < 0)
+		return;
+	/* py-mon's, not a rule's: without the job's label. */
+	char first = out->label[0];
+	out->label[0] = '\0';
+	say(out, YELLOW, "%s", PYMON_VERSION);
+	out->label[0] = first;
+}
+
 void cli_output_banner(struct cli_output *out, const struct cli_options *o)
 {
 	if (out->verbosity < 0)
 		return;
-	say(out, YELLOW, "%s", PYMON_VERSION);
 	if (o->rs)
 		say(out, YELLOW, "to restart at any time, enter `rs`");
 	emit_list(out, "watching: ", o->watch, o->nwatch, " ");
@@ -258,7 +184,11 @@ void cli_output_banner(struct cli_output *out, const struct cli_options *o)
 		emit_list(out, "ignoring: ", o->ignore, o->nignore, ", ");
 	struct line l = {.len = 0};
 	line_add(&l, "watching extensions: ");
-	add_extensions(&l, o);
+	/* Without -e every file counts, with or without a dot in its name. */
+	if (!add_extensions(&l, o)) {
+		l.len = 0;
+		line_add(&l, "watching all files");
+	}
 	emit(out, YELLOW, l.buf);
 	if (o->run_flags & PYMON_RUN_POSTPONE)
 		say(out, YELLOW, "waiting for a change before the first run");
@@ -290,26 +220,55 @@ static void print_events(const struct cli_output *out, const pymon_batch *b)
 		say(out, NULL, "... and %zu more changes not listed", b->dropped);
 }
 
-/* "restarting due to changes: a.py, b.py, c.py and 4 more" ("running"
- * before the first run, with --postpone) */
+static int exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+/* "restarting due to changes: a.py, b.py, c.py and 4 more" ("starting"
+ * when nothing runs: before the first run, after a crash). Only paths that
+ * still exist are named (a move's is its final name), so an editor's or
+ * sed's temporary files are not; when none is left, the deleted ones are. */
 static void build_reason(struct cli_output *out, const pymon_batch *b)
 {
 	struct line l = {.len = 0};
-	size_t shown = b->count < 3 ? b->count : 3;
 	if (!b->count) {
-		line_add(&l, "restarting by request");
+		line_add(&l, "%s by request", out->running ? "restarting" : "starting");
 	} else {
-		line_add(&l, "%s due to changes: ", out->started ? "restarting" : "running");
-		for (size_t i = 0; i < shown; i++) {
-			line_add(&l, "%s", i ? ", " : "");
-			line_escaped(&l, b->events[i].path);
+		/* At most MAX_CHECKS lstat() calls for a batch of thousands; the
+		 * paths not checked count as existing in "and N more". */
+		enum { MAX_CHECKS = 64 };
+		size_t pick[3], npick = 0, checked = 0, gone = 0;
+		for (size_t i = 0; i < b->count && npick < 3 && checked < MAX_CHECKS; i++, checked++) {
+			if (exists(b->events[i].path))
+				pick[npick++] = i;
+			else
+				gone++;
 		}
-		if (b->count + b->dropped > shown)
-			line_add(&l, " and %zu more", b->count + b->dropped - shown);
+		if (npick == 0) { /* only deleted paths (so far): name those */
+			gone = 0;
+			for (size_t i = 0; i < b->count && npick < 3; i++)
+				pick[npick++] = i;
+		}
+		size_t total = b->count - gone + b->dropped;
+		line_add(&l, "%s due to changes: ", out->running ? "restarting" : "starting");
+		for (size_t k = 0; k < npick; k++) {
+			line_add(&l, "%s", k ? ", " : "");
+			line_escaped(&l, b->events[pick[k]].path);
+		}
+		if (total > npick)
+			line_add(&l, " and %zu more", total - npick);
 	}
 	memcpy(out->reason, l.buf, l.len + 1);
 	out->reason_ready = 1;
 	out->reason_shown = 0;
+}
+
+void cli_output_changed(struct cli_output *out, const pymon_batch *b)
+{
+	if (b && b->count)
+		build_reason(out, b);
 }
 
 static void show_reason(struct cli_output *out)
@@ -334,8 +293,13 @@ static void on_restarting(struct cli_output *out, const pymon_batch *b)
 		build_reason(out, b);
 	else if (!out->reason_ready)
 		build_reason(out, &(pymon_batch){.count = 0});
-	if (!out->clear)
+	/* One line per restart, also when a second request (an env file's
+	 * observer, rs) comes while the old tree is still being stopped. */
+	if (out->announced)
+		out->reason_shown = 1;
+	else if (!out->clear)
 		show_reason(out); /* with -c it comes after the screen is cleared */
+	out->announced = 1;
 }
 
 static void clear_screen(const struct cli_output *out)
@@ -351,7 +315,8 @@ static void on_starting(struct cli_output *out, const char *command)
 	if (out->reason_ready && (out->clear || !out->reason_shown))
 		show_reason(out);
 	out->reason_ready = out->reason_shown = 0;
-	out->started = 1;
+	out->announced = 0;
+	out->running = 1;
 	if (out->verbosity < 0)
 		return;
 	struct line l = {.len = 0};
@@ -361,24 +326,40 @@ static void on_starting(struct cli_output *out, const char *command)
 	emit(out, GREEN, l.buf);
 }
 
+/* py-mon itself was told to stop (a SIGINT, SIGTERM or SIGHUP it has not
+ * read yet): Ctrl-C reaches the command too, and its end is no news. */
+static int stopping(void)
+{
+	sigset_t pending;
+	if (sigpending(&pending) < 0)
+		return 0;
+	return sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1 ||
+	       sigismember(&pending, SIGHUP) == 1;
+}
+
 /* The end of a run py-mon did not ask for. */
 static void on_ended(struct cli_output *out, const pymon_run_status *st)
 {
 	/* --on-busy queue with a change during the run: it starts again now. */
 	int rerun = out->on_busy == PYMON_BUSY_QUEUE && out->reason_ready;
-	const char *then = out->once || rerun ? "" : " - waiting for changes before restart";
+	int waits = !out->once && !rerun;
 	char sig[32];
 
+	out->running = 0;
 	if (!rerun)
 		out->reason_ready = 0;
-	if (out->verbosity < 0)
+	if (out->verbosity < 0 || stopping())
 		return;
+	if (st->state == PYMON_RUN_EXITED && st->code == 0) {
+		say(out, GREEN, "clean exit%s", waits ? " - waiting for changes before restart" : "");
+		return;
+	}
 	if (st->state == PYMON_RUN_KILLED)
-		say(out, RED, "app killed by %s%s", cli_signal_name(st->code, sig, sizeof sig), then);
-	else if (st->code == 0)
-		say(out, GREEN, "clean exit%s", then);
+		say(out, RED, "app killed by %s", cli_signal_name(st->code, sig, sizeof sig));
 	else
-		say(out, RED, "app exited with code %d%s", st->code, then);
+		say(out, RED, "app exited with code %d", st->code);
+	if (waits)
+		say(out, RED, "app crashed - waiting for file changes before starting...");
 }
 
 static void on_failed(struct cli_output *out, int code)
@@ -389,6 +370,7 @@ static void on_failed(struct cli_output *out, int code)
 	line_add(&l, ": %s%s", strerror(code < 0 ? -code : code), out->once ? "" : " - waiting for changes");
 	emit(out, RED, l.buf);
 	out->reason_ready = 0;
+	out->running = 0;
 }
 
 static void on_escalated(struct cli_output *out)
@@ -463,6 +445,7 @@ void cli_output_status(struct cli_output *out, const pymon_run_status *st)
 	case PYMON_RUN_KILLED:
 		if (!st->requested)
 			on_ended(out, st);
+		out->running = 0;
 		break;
 	case PYMON_RUN_FAILED:
 		on_failed(out, st->code);

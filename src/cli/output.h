@@ -4,7 +4,8 @@
 #ifndef PYMON_CLI_OUTPUT_H
 #define PYMON_CLI_OUTPUT_H
 
-#include "cli/options.h"
+#include "options.h"
+#include "text.h"
 #include "pymon.h"
 
 #include <stddef.h>
@@ -26,15 +27,21 @@ struct cli_output {
 	char reason[4096];
 	int reason_ready;
 	int reason_shown;
-	int started; /* a run was started: "restarting", not "running" */
+	int announced; /* the restart in progress was reported */
+	int running; /* the command runs: "restarting", not "starting" */
 	char label[64]; /* a config rule's name, shown in its lines */
 };
 
-/* Colour only when stderr is a terminal, NO_COLOR is unset or empty and
+/* Lines about job o, presented as shown says (verbosity, colour, clear:
+ * those are global, set by the command line and the top table). Colour
+ * only when stderr is a terminal, NO_COLOR is unset or empty and
  * --no-color was not given. */
-void cli_output_init(struct cli_output *out, const struct cli_options *o);
+void cli_output_init(struct cli_output *out, const struct cli_options *o, const struct cli_options *shown);
 
-/* The lines printed before the first run: version, paths, extensions. */
+/* "[py-mon] 0.1.0", once per process (not per job). */
+void cli_output_version(struct cli_output *out);
+
+/* The lines printed before a job's first run: paths, extensions. */
 void cli_output_banner(struct cli_output *out, const struct cli_options *o);
 
 /* -v: how many directories the watcher holds once it started. */
@@ -42,6 +49,10 @@ void cli_output_watch_count(struct cli_output *out, size_t n);
 
 /* A pymon_observer_on_status() report turned into status lines. */
 void cli_output_status(struct cli_output *out, const pymon_run_status *st);
+
+/* A batch that will restart the command through pymon_observer_restart()
+ * (an env file changed): the next restart or start line names its paths. */
+void cli_output_changed(struct cli_output *out, const pymon_batch *b);
 
 /* A library warning ("[py-mon] warning: ..."); not shown with -q. */
 void cli_output_warning(struct cli_output *out, const char *message);
@@ -51,13 +62,5 @@ void cli_output_usage_error(const char *message);
 
 /* "py-mon: MSG": a runtime error, exit status 1. */
 void cli_output_error(const char *message);
-
-/*
- * Copies s into dst (always NUL-terminated when len > 0) with control
- * characters, DEL, backslash, invalid UTF-8, C1 controls and bidi
- * overrides escaped: "\n", "\t", "\r", "\\", "\x1b", "\u202e". Never cuts
- * an escape or a character in half. Returns the bytes written.
- */
-size_t cli_escape(char *dst, size_t len, const char *s);
 
 #endif

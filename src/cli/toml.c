@@ -24,7 +24,8 @@
  * and anything of TOML 1.1 (newlines in inline tables, \e, \x, times
  * without seconds).
  */
-#include "cli/toml.h"
+#include "toml.h"
+#include "text.h"
 
 #include <locale.h>
 #include <math.h>
@@ -48,7 +49,15 @@ struct node {
 	size_t cap;          /* allocated items (array) or keys (table) */
 	unsigned depth;      /* the root is 0 */
 	unsigned flags;
+	/* A table's key index, once it has INDEX_MIN keys: open addressing,
+	 * each slot 0 (free) or 1 + the key's position; index_cap is a power
+	 * of two, at least twice the key count. Lookups stay O(1), so a file
+	 * of 100k keys parses in linear time, not quadratic. */
+	size_t *index;
+	size_t index_cap;
 };
+
+#define INDEX_MIN 16
 
 struct loc {
 	unsigned line, col;
@@ -300,6 +309,7 @@ void toml_free(struct toml_value *v)
 			free(v->u.tab.keys[i]);
 			toml_free(v->u.tab.values[i]);
 		}
+		free(as_node(v)->index);
 		free(v->u.tab.keys);
 		free(v->u.tab.key_lines);
 		free(v->u.tab.key_cols);
@@ -331,6 +341,45 @@ static int arr_push(struct parser *ps, struct node *a, struct node *item)
 		a->cap = cap;
 	}
 	v->u.arr.items[v->u.arr.count++] = &item->v;
+	return 0;
+}
+
+/* FNV-1a */
+static size_t key_hash(const char *key)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+		h = (h ^ *p) * 0x100000001b3u;
+	return (size_t)h;
+}
+
+static void index_put(size_t *index, size_t cap, const char *key, size_t pos)
+{
+	size_t i = key_hash(key) & (cap - 1);
+	while (index[i])
+		i = (i + 1) & (cap - 1);
+	index[i] = pos + 1;
+}
+
+/* (Re)builds t's index for at least `count` keys; -1 when out of memory. */
+static int index_grow(struct node *t, size_t count)
+{
+	size_t cap = t->index_cap ? t->index_cap : 2 * INDEX_MIN;
+	while (cap < 2 * count) {
+		if (cap > SIZE_MAX / 4 / sizeof *t->index)
+			return -1;
+		cap *= 2;
+	}
+	if (cap == t->index_cap)
+		return 0;
+	size_t *index = calloc(cap, sizeof *index);
+	if (!index)
+		return -1;
+	for (size_t i = 0; i < t->v.u.tab.count; i++)
+		index_put(index, cap, t->v.u.tab.keys[i], i);
+	free(t->index);
+	t->index = index;
+	t->index_cap = cap;
 	return 0;
 }
 
@@ -366,7 +415,15 @@ static int tab_add(struct parser *ps, struct node *t, char *key, struct loc at, 
 		}
 		t->cap = cap;
 	}
+	if ((t->index || v->u.tab.count + 1 >= INDEX_MIN) && index_grow(t, v->u.tab.count + 1) < 0) {
+		free(key);
+		toml_free(&value->v);
+		fail_oom(ps);
+		return -1;
+	}
 	size_t i = v->u.tab.count++;
+	if (t->index)
+		index_put(t->index, t->index_cap, key, i);
 	v->u.tab.keys[i] = key;
 	v->u.tab.key_lines[i] = at.line;
 	v->u.tab.key_cols[i] = at.col;
@@ -377,6 +434,12 @@ static int tab_add(struct parser *ps, struct node *t, char *key, struct loc at, 
 static struct node *tab_find(const struct node *t, const char *key)
 {
 	const struct toml_value *v = &t->v;
+	if (t->index) {
+		for (size_t i = key_hash(key) & (t->index_cap - 1); t->index[i]; i = (i + 1) & (t->index_cap - 1))
+			if (strcmp(v->u.tab.keys[t->index[i] - 1], key) == 0)
+				return as_node(v->u.tab.values[t->index[i] - 1]);
+		return NULL;
+	}
 	for (size_t i = 0; i < v->u.tab.count; i++) {
 		if (strcmp(v->u.tab.keys[i], key) == 0)
 			return as_node(v->u.tab.values[i]);
@@ -401,38 +464,6 @@ static struct node *new_child(struct parser *ps, const struct node *parent, enum
 }
 
 /* ---- lexical pieces ---- */
-
-/* Length of the well-formed UTF-8 sequence at s (n bytes left), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0], lo = 0x80, hi = 0xBF;
-	size_t len;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2;
-	else if (c == 0xE0)
-		len = 3, lo = 0xA0;
-	else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF)
-		len = 3;
-	else if (c == 0xED)
-		len = 3, hi = 0x9F; /* no surrogates */
-	else if (c == 0xF0)
-		len = 4, lo = 0x90;
-	else if (c >= 0xF1 && c <= 0xF3)
-		len = 4;
-	else if (c == 0xF4)
-		len = 4, hi = 0x8F; /* nothing above U+10FFFF */
-	else
-		return 0;
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return len;
-}
 
 static void skip_ws(struct parser *ps)
 {
@@ -461,7 +492,7 @@ static int skip_comment(struct parser *ps)
 	while (ps->pos < ps->len && !at_newline(ps)) {
 		unsigned char c = ps->p[ps->pos];
 		if (c >= 0x80) {
-			size_t k = utf8_seq(ps->p + ps->pos, ps->len - ps->pos);
+			size_t k = cli_utf8_decode(ps->p + ps->pos, ps->len - ps->pos, NULL);
 			if (!k) {
 				fail_here(ps, "invalid UTF-8 in comment");
 				return -1;
@@ -696,7 +727,7 @@ static int parse_string(struct parser *ps, struct buf *b, int is_key)
 			return -1;
 		}
 		if (c >= 0x80) {
-			k = utf8_seq(ps->p + ps->pos, ps->len - ps->pos);
+			k = cli_utf8_decode(ps->p + ps->pos, ps->len - ps->pos, NULL);
 			if (!k) {
 				fail_here(ps, "invalid UTF-8 in string");
 				return -1;
@@ -1415,10 +1446,9 @@ const struct toml_value *toml_get(const struct toml_value *t, const char *key)
 {
 	if (!t || !key || t->type != TOML_TABLE)
 		return NULL;
-	for (size_t i = 0; i < t->u.tab.count; i++)
-		if (strcmp(t->u.tab.keys[i], key) == 0)
-			return t->u.tab.values[i];
-	return NULL;
+	/* Every value the parser returns is a node. */
+	struct node *n = tab_find((const struct node *)t, key);
+	return n ? &n->v : NULL;
 }
 
 const struct toml_value *toml_get_path(const struct toml_value *t, const char *dotted)

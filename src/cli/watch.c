@@ -1,7 +1,7 @@
 /* py-mon watch: inotifywait for humans and scripts, on the same engine and
  * filters as the run mode. One line per event, flushed at once. */
-#include "cli/watch.h"
-#include "cli/observer.h"
+#include "watch.h"
+#include "observer.h"
 #include "pymon.h"
 
 #include <errno.h>
@@ -16,73 +16,6 @@ struct watch_state {
 	unsigned long seen;
 	int timer_fd;
 };
-
-/* Length of the valid UTF-8 sequence at p (1-4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *p)
-{
-	unsigned c = p[0];
-	size_t n;
-	unsigned min;
-	if (c < 0x80)
-		return 1;
-	if ((c & 0xe0) == 0xc0) {
-		n = 2;
-		min = 0x80;
-		c &= 0x1f;
-	} else if ((c & 0xf0) == 0xe0) {
-		n = 3;
-		min = 0x800;
-		c &= 0x0f;
-	} else if ((c & 0xf8) == 0xf0) {
-		n = 4;
-		min = 0x10000;
-		c &= 0x07;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	return n;
-}
-
-void cli_json_string(FILE *f, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	fputc('"', f);
-	while (*p) {
-		size_t n = utf8_len(p);
-		if (n == 0) {
-			fprintf(f, "\\udc%02x", *p); /* surrogateescape: lossless */
-			p++;
-		} else if (n == 3 && p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9)) {
-			fprintf(f, "\\u%04x", p[2] == 0xa8 ? 0x2028 : 0x2029);
-			p += 3;
-		} else if (n > 1) {
-			fwrite(p, 1, n, f);
-			p += n;
-		} else {
-			switch (*p) {
-			case '"': fputs("\\\"", f); break;
-			case '\\': fputs("\\\\", f); break;
-			case '\n': fputs("\\n", f); break;
-			case '\t': fputs("\\t", f); break;
-			case '\r': fputs("\\r", f); break;
-			default:
-				if (*p < 0x20 || *p == 0x7f)
-					fprintf(f, "\\u%04x", *p);
-				else
-					fputc(*p, f);
-			}
-			p++;
-		}
-	}
-	fputc('"', f);
-}
 
 static void print_text(const pymon_event *e)
 {
@@ -168,8 +101,8 @@ int cli_watch_run(const struct cli_options *opt, struct cli_output *out)
 		return 1;
 	}
 	pymon_watcher_on_warning(st.w, on_warning, out);
-	pymon_observer *o = pymon_observer_new(st.w);
-	if (!o || cli_observer_configure(o, opt, &err) < 0) {
+	pymon_observer *o = pymon_observer_new(st.w, &err);
+	if (!o || cli_observer_configure(o, opt, &err) < 0 || pymon_observer_callback(o, on_batch, &st, &err) < 0) {
 		if (o && err.code != -ENOMEM) {
 			cli_output_usage_error(err.message);
 			status = 2;
@@ -178,8 +111,7 @@ int cli_watch_run(const struct cli_options *opt, struct cli_output *out)
 		}
 		goto done;
 	}
-	pymon_observer_callback(o, on_batch, &st);
-	if (pymon_watcher_handle_signals(st.w, &err) < 0 || (opt->has_timeout && arm_timeout(&st, &err) < 0) ||
+	if (pymon_watcher_roles(st.w, PYMON_ROLE_SIGNALS, &err) < 0 || (opt->has_timeout && arm_timeout(&st, &err) < 0) ||
 	    pymon_watcher_start(st.w, &err) < 0) {
 		cli_output_error(err.message);
 		goto done;

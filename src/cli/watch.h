@@ -2,8 +2,8 @@
 #ifndef PYMON_CLI_WATCH_H
 #define PYMON_CLI_WATCH_H
 
-#include "cli/options.h"
-#include "cli/output.h"
+#include "options.h"
+#include "output.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -13,11 +13,5 @@
 
 /* Runs the watch loop; returns the exit status. */
 int cli_watch_run(const struct cli_options *o, struct cli_output *out);
-
-/* Writes s as a JSON string (with quotes). Valid UTF-8 is kept (U+2028 and
- * U+2029 escaped); each byte of invalid UTF-8 becomes \udcXX (Python's
- * surrogateescape: os.fsencode(json.loads(...)) gives the bytes back);
- * control characters, '"' and '\' are escaped. */
-void cli_json_string(FILE *f, const char *s);
 
 #endif

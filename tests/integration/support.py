@@ -15,9 +15,105 @@ BUILD = os.path.join(ROOT, os.environ.get("PYMON_BUILD", "build"))
 PYMON = os.path.join(BUILD, "py-mon")
 EVENTDUMP = os.path.join(BUILD, "tools", "eventdump")
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
 # Generous: CI machines are slow and sanitizer builds slower still.
 TIMEOUT = float(os.environ.get("PYMON_TEST_TIMEOUT", "10"))
 
+
+
+# -- the kernel's view of a process (one implementation for every test) ---------
+
+def proc_stat(pid):
+    """The fields of /proc/PID/stat after the command name (state first),
+    or None when the process is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return None
+
+
+def proc_state(pid):
+    st = proc_stat(pid)
+    return st[0] if st else None
+
+
+def alive(pid):
+    """Running or stopped: not gone and not a zombie."""
+    return proc_state(pid) not in (None, "Z", "X")
+
+
+def parent(pid):
+    st = proc_stat(pid)
+    return int(st[1]) if st else None
+
+
+def comm(pid):
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+
+
+def cpu_seconds(pid):
+    """utime + stime of a process, in seconds."""
+    st = proc_stat(pid)
+    return (int(st[11]) + int(st[12])) / CLK_TCK if st else 0.0
+
+
+def _all_procs():
+    out = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            st = proc_stat(int(name))
+            if st:
+                out.append((int(name), st[0], int(st[1])))
+    return out
+
+
+def children(pid):
+    """(pid, state) of every process whose parent is pid, zombies included."""
+    return [(p, state) for p, state, ppid in _all_procs() if ppid == pid]
+
+
+def live_children(pid):
+    return [p for p, state in children(pid) if state not in ("Z", "X")]
+
+
+def descendants(pid):
+    """Every live process below pid, from one scan of /proc."""
+    procs = _all_procs()
+    out, frontier = [], [pid]
+    while frontier:
+        nxt = [p for p, state, ppid in procs if ppid in frontier and state not in ("Z", "X")]
+        out += nxt
+        frontier = nxt
+    return out
+
+
+def guardian_of(pid):
+    """The py-mon-guard process a command runs under (its parent)."""
+    return parent(pid)
+
+
+def pymon_of(pid):
+    """The py-mon that supervises a command: the parent of its guardian."""
+    g = parent(pid)
+    return parent(g) if g else None
+
+
+def fd_count(pid):
+    return len(os.listdir("/proc/%d/fd" % pid))
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
 
 def wait_for(cond, timeout=TIMEOUT, interval=0.01, what="condition"):
     """Polls cond() until it returns a true value or the deadline passes."""

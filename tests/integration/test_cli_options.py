@@ -20,10 +20,10 @@ HELP_POINTER = "Try 'py-mon --help' for more information."
 
 # Every option of the table: (short, long, takes a value).
 OPTIONS = [
-    ("w", "watch", True), ("e", "ext", True), ("i", "ignore", True),
+    ("x", "exec", True), ("w", "watch", True), ("e", "ext", True), ("i", "ignore", True),
     (None, "no-default-ignore", False), (None, "no-vcs-ignore", False),
     (None, "on", True), ("d", "delay", True), ("s", "signal", True),
-    ("t", "stop-timeout", True), (None, "on-busy", True), ("c", "clear", False),
+    ("t", "stop-timeout", True), (None, "on-busy", True), (None, "env-file", True), ("c", "clear", False),
     ("p", "postpone", False), (None, "once", False), (None, "rs", False),
     ("q", "quiet", False), ("v", "verbose", False), (None, "no-color", False),
     (None, "each", False), ("j", "jobs", True), (None, "json", False), ("n", "count", True),
@@ -88,8 +88,8 @@ class TestBadInput(CliTest):
         self.refused(["--dela", "5"], "unknown option", "'--dela'")
 
     def test_unknown_short_option(self):
-        self.refused(["-x"], "unknown option", "'-x'")
-        self.refused(["-cpx"], "unknown option", "'-x'")
+        self.refused(["-Z"], "unknown option", "'-Z'")
+        self.refused(["-cpZ"], "unknown option", "'-Z'")
 
     def test_bad_delay(self):
         for v in ["abc", "1.5x", "5m", "ms", ".", "1e3", " 5", "0x10"]:
@@ -329,8 +329,66 @@ class TestOutput(CliTest):
     def test_killed_by_signal_is_named(self):
         p = Proc([PYMON, "--", "sh", "-c", "kill -SEGV $$"], cwd=self.dir)
         self.procs.append(p)
-        wait_for(lambda: "app killed by SIGSEGV - waiting for changes before restart" in p.stderr_text(),
-                 what="the killed line")
+        wait_for(lambda: "app crashed - waiting for file changes before starting..." in p.stderr_text(),
+                 what="the crashed line")
+        lines = p.stderr_text().splitlines()
+        i = lines.index("[py-mon] app crashed - waiting for file changes before starting...")
+        self.assertEqual(lines[i - 1], "[py-mon] app killed by SIGSEGV")
+
+    def test_crash_waits_for_changes_then_starts(self):
+        p = Proc([PYMON, "--no-config", "-d", "20", "--", "sh", "-c", "exit 3"], cwd=self.dir)
+        self.procs.append(p)
+        wait_for(lambda: "app crashed - waiting for file changes before starting..." in p.stderr_text(),
+                 what="the crashed line")
+        lines = p.stderr_text().splitlines()
+        i = lines.index("[py-mon] app crashed - waiting for file changes before starting...")
+        self.assertEqual(lines[i - 1], "[py-mon] app exited with code 3")
+        write(self.path("a.py"))
+        wait_for(lambda: "[py-mon] starting due to changes: a.py" in p.stderr_text().splitlines(),
+                 what="starting (nothing ran, so no restart)")
+        self.assertNotIn("restarting", p.stderr_text())
+
+    def test_reason_names_only_paths_that_still_exist(self):
+        p = Proc([PYMON, "--no-config", "-d", "300", "--", "sh", "-c", "sleep 60"], cwd=self.dir)
+        self.procs.append(p)
+        wait_for(lambda: "starting `" in p.stderr_text(), what="start")
+        # sed -i and many editors: write a temporary file, rename it over the target.
+        write(self.path("sedQii2gy"), "new\n")
+        os.rename(self.path("sedQii2gy"), self.path("app.py"))
+        write(self.path("gone.tmp"))
+        os.unlink(self.path("gone.tmp"))
+        line = wait_for(lambda: [l for l in p.stderr_text().splitlines() if "due to changes" in l],
+                        what="restart")[0]
+        self.assertEqual(line, "[py-mon] restarting due to changes: app.py")
+
+    def test_version_is_printed_once_with_rules(self):
+        write(self.path("py-mon.toml"), '[[rule]]\nname = "a"\ncommand = "sleep 60"\n\n'
+                                          '[[rule]]\nname = "b"\ncommand = "sleep 60"\n')
+        p = Proc([PYMON], cwd=self.dir)
+        self.procs.append(p)
+        wait_for(lambda: p.stderr_text().count("starting `sleep 60`") == 2, what="both rules started")
+        self.assertEqual(p.stderr_text().splitlines().count("[py-mon] %s" % version()), 1, p.stderr_text())
+
+    def test_no_ext_says_all_files(self):
+        status, _, err = self.run_pymon(["--no-config", "--once", "true"])
+        self.assertEqual(status, 0)
+        self.assertIn("[py-mon] watching all files", err.splitlines())
+        self.assertNotIn("*.*", err)
+
+    def test_no_killed_line_when_interrupted_together_with_the_command(self):
+        # Ctrl-C reaches py-mon and the command: py-mon exits 130 and says
+        # nothing about the command's end (it is not waiting for changes).
+        pidfile = self.path("pid")
+        p = Proc([PYMON, "--no-config", "--", "sh", "-c", 'echo $$ > "$0"; exec sleep 60', pidfile],
+                 cwd=self.dir)
+        self.procs.append(p)
+        pid = int(wait_for(lambda: os.path.exists(pidfile) and open(pidfile).read().strip(), what="pid"))
+        os.kill(p.p.pid, signal.SIGINT)
+        os.kill(pid, signal.SIGINT)
+        self.assertEqual(p.wait(), 130)
+        err = p.stderr_text()
+        self.assertNotIn("killed by SIGINT", err)
+        self.assertNotIn("waiting for", err)
 
     def test_changed_paths_are_escaped(self):
         p = Proc([PYMON, "-v", "--", "sh", "-c", "sleep 60"], cwd=self.dir)

@@ -10,7 +10,7 @@ import signal
 import tempfile
 import time
 
-from support import EVENTDUMP, TIMEOUT, EventDump, Proc, TempDirTest, wait_for, write
+from support import EVENTDUMP, TIMEOUT, EventDump, Proc, TempDirTest, proc_state, wait_for, write
 
 
 class _Registered(Proc):
@@ -830,7 +830,7 @@ class TestVcsIgnore(EngineTest):
         self.assertIn("sub/.gitignore", got["sub/local.txt"])
         self.assertIn(":2", got["sub/local.txt"])
         self.assertIn("local.txt", got["sub/local.txt"])
-        self.assertEqual(got["local.txt"], "not ignored")
+        self.assertEqual(got["local.txt"], "watched")
 
     def test_explain(self):
         self.make_repo()
@@ -847,13 +847,42 @@ class TestVcsIgnore(EngineTest):
         self.assertIn(".gitignore", got["out/"])
         self.assertIn("out/", got["out/"])
         self.assertTrue(got["out/"].startswith("ignored"), got["out/"])
-        self.assertEqual(got["src/app.py"], "not ignored")
+        self.assertEqual(got["src/app.py"], "watched")
         self.assertIn(".gitignore", got["x.tmp"])
         self.assertIn("*.tmp", got["x.tmp"])
         self.assertIn("out", got["out/deep/o.txt"])
         self.assertTrue(got["out/deep/o.txt"].startswith("ignored"), got["out/deep/o.txt"])
         self.assertIn(".git/", got[".git/"])
         self.assertTrue(got[".git/"].startswith("ignored"), got[".git/"])
+
+    def explain(self, args, paths, cwd=None):
+        argv = [EVENTDUMP]
+        for x in paths:
+            argv += ["--explain", x]
+        p = Proc(argv + args, cwd=cwd or self.dir)
+        self.procs.append(p)
+        p.wait_line(lambda l: l.startswith("ready"))
+        got = {}
+        for _ in paths:
+            l = p.wait_line(lambda l: l.startswith("explain "))
+            path, text = l[len("explain "):].split("\t", 1)
+            got[path] = text
+        return got
+
+    def test_explain_every_reason(self):
+        os.makedirs(self.path("src", "pkg"))
+        os.makedirs(self.path("other"))
+        got = self.explain(["--ext", "py,html", "--on", "create,modify", "-i", "tmp/", "src"],
+                           ["src/a.py", "src/a.txt", "src/__pycache__/x.pyc", "other/b.py",
+                            self.path("src", "pkg", "new.py"), "src/tmp/x.py", "src/a.pyc"])
+        self.assertEqual(got["src/a.py"], "watched (only create, modify events count)")
+        self.assertEqual(got["src/a.txt"], "not a watched extension (py, html)")
+        self.assertEqual(got["other/b.py"], "outside the watched paths (src)")
+        # an absolute path, of a file that does not exist yet
+        self.assertEqual(got[self.path("src", "pkg", "new.py")], "watched (only create, modify events count)")
+        self.assertIn("ignored by default ignore '__pycache__/'", got["src/__pycache__/x.pyc"])
+        self.assertIn("ignored by --ignore pattern 'tmp/'", got["src/tmp/x.py"])
+        self.assertEqual(got["src/a.pyc"], "ignored by default ignore '*.pyc'")
 
 
 # ---- 9. debounce --------------------------------------------------------
@@ -923,10 +952,6 @@ class TestGitLock(EngineTest):
 
 # ---- 11. kernel queue overflow -----------------------------------------
 
-def _proc_state(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        return f.read().rsplit(")", 1)[1].split()[0]
-
 
 class TestOverflow(EngineTest):
     def test_queue_overflow_rescans(self):
@@ -940,7 +965,7 @@ class TestOverflow(EngineTest):
         pid = ed.p.pid
         os.kill(pid, signal.SIGSTOP)
         try:
-            wait_for(lambda: _proc_state(pid) in ("T", "t"), what="eventdump stopped")
+            wait_for(lambda: proc_state(pid) in ("T", "t"), what="eventdump stopped")
             flood = self.path("flood")
             for i in range(maxq + 2000):
                 touch_new(os.path.join(flood, "f%06d" % i))

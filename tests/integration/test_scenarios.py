@@ -25,10 +25,10 @@ import sys
 import time
 import unittest
 
-from support import PYMON, TIMEOUT, TempDirTest, wait_for, write
+from support import (PYMON, TIMEOUT, TempDirTest, alive, children, comm, cpu_seconds, descendants,
+                     guardian_of, parent, proc_state, pymon_of, wait_for, write)
 
 CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 # How long "nothing more happens" is watched for after a run. The debounce
 # is 50 ms (the default), so a second run from the same change would start
@@ -38,40 +38,8 @@ QUIET = 0.5
 
 # -- the kernel's view of a process ------------------------------------------
 
-def proc_state(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return None
 
 
-def alive(pid):
-    return proc_state(pid) not in (None, "Z", "X")
-
-
-def cpu_seconds(pid):
-    """utime + stime of a process, in seconds."""
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    # After the command name: state is field 3, utime 14, stime 15.
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def children(pid):
-    """(pid, state) of every process whose parent is pid."""
-    out = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % name) as f:
-                rest = f.read().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if int(rest[1]) == pid:
-            out.append((int(name), rest[0]))
-    return out
 
 
 # -- py-mon ------------------------------------------------------------------
@@ -111,6 +79,8 @@ class PyMon:
 
 
 class Scenario(TempDirTest):
+    ENV = {}  # the polled variants set PYMON_POLL
+
     def setUp(self):
         super().setUp()
         self.log = self.path("log.jsonl")
@@ -144,7 +114,7 @@ class Scenario(TempDirTest):
             argv += ["-w", w]
         argv += list(opts)
         argv.append(cmd if cmd is not None else "%s %s %s" % (sys.executable, CHILD, mode))
-        env = dict(os.environ, LOG=self.log)
+        env = dict(os.environ, LOG=self.log, **self.ENV)
         env.pop("NO_COLOR", None)
         n = len(self.procs)
         p = PyMon(argv, self.dir, env, self.path("out.%d" % n), self.path("err.%d" % n))
@@ -425,8 +395,10 @@ class Trees(Scenario):
             spin(i)
             os.rename(self.path("w", "m%d" % i), self.path("w", "n%d" % i))
             time.sleep(0.005)
-        self.wait_runs(n + 1)
-        time.sleep(0.3)
+        # A file after the renames: once its run came, every rename before
+        # it was handled (directories alone need not start a run).
+        write(self.path("w", "sentinel.py"))
+        self.wait_run_with("w/sentinel.py", n)
         # Later writes, well after the renames, in every subdirectory.
         n = len(self.runs())
         want = set()
@@ -498,7 +470,9 @@ class Trees(Scenario):
         write(self.path("w", "ok.py"))
         self.wait_run_with("w/ok.py", n)
         # One made unreadable while running, then one created so.
+        # (a new directory alone starts no run: a file in it does)
         os.makedirs(self.path("w", "later"))
+        write(self.path("w", "later", "x.py"))
         self.wait_runs(n + 2)
         os.chmod(self.path("w", "later"), 0)
         os.mkdir(self.path("w", "locked"), 0)
@@ -674,10 +648,12 @@ class Processes(Scenario):
                 except OSError:
                     pass
             self.fail("py-mon's descriptors after 100 restarts: %r, before: %r" % (links, fds0))
-        # Reaping is asynchronous (signalfd): allow a moment for the last.
-        wait_for(lambda: [c[0] for c in children(pid) if c[1] != "Z"] == [current] and
+        # Reaping is asynchronous: allow a moment for the last. py-mon's
+        # only child is the current run's guardian, the run below it.
+        wait_for(lambda: [c[0] for c in children(pid) if c[1] != "Z"] == [guardian_of(current)] and
                  not [c for c in children(pid) if c[1] == "Z"],
-                 timeout=3, what="only the current run as child, no zombie; children: %r" % children(pid))
+                 timeout=3, what="only the current run's guardian as child, no zombie; children: %r" % children(pid))
+        self.assertEqual(comm(guardian_of(current)), "py-mon-guard")
         stale = [p for p in pids if proc_state(p) is not None]
         self.assertEqual(stale, [], "old runs still in the process table")
 
@@ -698,9 +674,8 @@ class Processes(Scenario):
         r = tmux("new-session", "-d", "-x", "100", "-y", "30", "-s", "h", shell)
         self.assertEqual(r.returncode, 0, r.stderr)
         run = self.wait_runs(1)[0]
-        pymon, child = run["ppid"], run["pid"]
-        with open("/proc/%d/comm" % pymon) as f:
-            self.assertEqual(f.read().strip(), "py-mon", "the command is exec'd by py-mon directly")
+        pymon, child = pymon_of(run["pid"]), run["pid"]
+        self.assertEqual(comm(pymon), "py-mon", "the command is exec'd by py-mon's guardian directly")
         tmux("kill-server")
         gone = lambda: not alive(pymon) and not alive(child)
         try:
@@ -840,3 +815,27 @@ class Limits(Scenario):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+# ---------------------------------------------------------------------------
+# The same scenarios with the polling backend (PYMON_POLL=100ms): the same
+# runs and paths are expected whichever backend found the changes.
+# ---------------------------------------------------------------------------
+
+POLL = {"PYMON_POLL": "100ms"}
+
+
+class PolledSaves(Saves):
+    ENV = POLL
+
+
+class PolledTrees(Trees):
+    ENV = POLL
+
+
+class PolledFloods(Floods):
+    ENV = POLL
+
+
+class PolledHostileNames(HostileNames):
+    ENV = POLL

@@ -6,18 +6,11 @@ import signal
 import sys
 import time
 
-from support import PYMON, TIMEOUT, Proc, TempDirTest, wait_for, write
+from support import (PYMON, TIMEOUT, Proc, TempDirTest, alive, children, comm, descendants, guardian_of, parent,
+                     pymon_of, wait_for, write)
 
 CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
 
-
-def alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            state = f.read().rsplit(")", 1)[1].split()[0]
-        return state not in ("Z", "X")
-    except (FileNotFoundError, ProcessLookupError, IndexError):
-        return False
 
 
 class Supervision(TempDirTest):
@@ -72,14 +65,16 @@ class Supervision(TempDirTest):
     def test_simple_command_is_execd_without_a_shell(self):
         p = self.pymon()
         start = self.wait_starts(1)[0]
-        self.assertEqual(start["ppid"], p.p.pid, "a simple command must not run under sh -c")
+        # The command runs under py-mon's guardian, with no sh in between.
+        self.assertEqual(comm(start["ppid"]), "py-mon-guard")
+        self.assertEqual(pymon_of(start["pid"]), p.p.pid, "a simple command must not run under sh -c")
         self.assertEqual(start["pgid"], start["pid"], "the command leads its own process group")
 
     def test_shell_command_runs_under_sh_and_whole_group_is_waited_for(self):
         cmd = "%s %s serve; echo done" % (sys.executable, CHILD)
         p = self.pymon(cmd=cmd, env={"STOP_DELAY": "0.4"})
         first = self.wait_starts(1)[0]
-        self.assertNotEqual(first["ppid"], p.p.pid)
+        self.assertNotEqual(comm(first["ppid"]), "py-mon-guard", "a shell line runs under sh")
         self.wait_ready(1)
         self.touch()
         second = self.wait_starts(2)[1]
@@ -273,15 +268,18 @@ class Supervision(TempDirTest):
 
     def test_many_restarts_leave_no_zombie_and_no_descriptor_growth(self):
         p = self.pymon(cmd="%s %s exit 0" % (sys.executable, CHILD))
+        fds = lambda: len(os.listdir("/proc/%d/fd" % p.p.pid))
+        idle = lambda: not children(p.p.pid)  # the run and its guardian are gone
         self.wait_starts(1)
-        fds0 = len(os.listdir("/proc/%d/fd" % p.p.pid))
+        wait_for(idle, what="the first run to end")
+        fds0 = fds()
         for i in range(2, 22):
             p.send(signal.SIGUSR1)
             self.wait_starts(i)
-        time.sleep(0.1)
-        self.assertEqual(len(os.listdir("/proc/%d/fd" % p.p.pid)), fds0)
-        children = open("/proc/%d/task/%d/children" % (p.p.pid, p.p.pid)).read().split()
-        for c in children:
+        wait_for(idle, what="the last run to end")
+        self.assertEqual(fds(), fds0)
+        kids = open("/proc/%d/task/%d/children" % (p.p.pid, p.p.pid)).read().split()
+        for c in kids:
             self.assertTrue(alive(int(c)), "zombie child %s" % c)
 
     def test_child_does_not_outlive_a_killed_pymon(self):

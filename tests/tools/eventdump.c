@@ -77,7 +77,7 @@ int main(int argc, char **argv)
 	if (!w)
 		die(&err);
 	pymon_watcher_on_warning(w, on_warning, NULL);
-	pymon_observer *o = pymon_observer_new(w);
+	pymon_observer *o = pymon_observer_new(w, NULL);
 	unsigned flags = 0;
 	const char *explain[32];
 	int nexplain = 0;
@@ -124,7 +124,7 @@ int main(int argc, char **argv)
 		}
 	}
 	pymon_observer_flags(o, flags);
-	pymon_observer_callback(o, on_batch, NULL);
+	pymon_observer_callback(o, on_batch, NULL, NULL);
 	if (pymon_watcher_start(w, &err) < 0)
 		die(&err);
 	printf("ready %zu\n", pymon_watcher_watch_count(w));

@@ -1,6 +1,7 @@
 /* Debounce batches: each path once, merged kinds, bounded size. */
 #include "harness.h"
-#include "internal.h"
+#include "core/batch.h"
+#include "pymon.h"
 
 TEST(batch_keeps_each_path_once_in_arrival_order)
 {

@@ -1,7 +1,7 @@
 /* The inotify record iterator on synthetic buffers: it must never read
  * past what the kernel gave, whatever the lengths claim. */
 #include "harness.h"
-#include "internal.h"
+#include "core/inotify.h"
 
 #include <errno.h>
 #include <sys/inotify.h>

@@ -1,7 +1,7 @@
 /* pm_glob_match: git wildmatch with WM_PATHNAME, table-driven. */
 #include "harness.h"
 
-#include "glob.h"
+#include "filter/glob.h"
 
 #include <time.h>
 

@@ -1,7 +1,7 @@
 /* Ignore rule sets: gitignore parsing and matching, table-driven. */
 #include "harness.h"
 
-#include "ignore.h"
+#include "filter/ignore.h"
 
 #include <time.h>
 
@@ -449,6 +449,10 @@ TEST(ignore_defaults_list)
 		".git/", ".hg/", ".svn/", "__pycache__/", "*.pyc", "*.pyo", ".venv/",
 		"venv/", "node_modules/", ".mypy_cache/", ".pytest_cache/", ".ruff_cache/",
 		".tox/", "*.swp", "*.swx", "*~", ".#*", "4913", ".DS_Store",
+		"*.sqlite3", "*.sqlite3-journal", "*.sqlite3-wal", "*.sqlite3-shm",
+		"*.sqlite", "*.sqlite-journal", "*.sqlite-wal", "*.sqlite-shm",
+		"*.db", "*.db-journal", "*.db-wal", "*.db-shm",
+		"*.log", ".coverage", ".coverage.*", "htmlcov/",
 	};
 	struct pm_ruleset rs;
 	size_t n = 0;

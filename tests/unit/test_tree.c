@@ -1,8 +1,9 @@
 /* The watch tree: paths built on demand, O(1) renames, the wd table with
  * shared and stale descriptors, subtree drops. */
 #include "harness.h"
-#include "internal.h"
-#include "sys.h"
+#include "core/tree.h"
+#include "core/watcher.h"
+#include "base/sys.h"
 
 static int rm_calls, rm_last;
 static int fake_rm(int fd, int wd)

@@ -2,8 +2,9 @@
  * injected through the syscall seam: limits, permission races, EINTR,
  * debounce timing and an idle loop that never wakes. */
 #include "harness.h"
-#include "internal.h"
-#include "sys.h"
+#include "core/watcher.h"
+#include "filter/rules.h"
+#include "base/sys.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,11 +53,11 @@ static pymon_watcher *make(struct seen *s, unsigned delay, pymon_error *err)
 {
 	pymon_watcher *w = pymon_watcher_new(err);
 	CHECK(w != NULL);
-	pymon_observer *o = pymon_observer_new(w);
+	pymon_observer *o = pymon_observer_new(w, NULL);
 	CHECK(o != NULL);
 	CHECK_INT(pymon_observer_add(o, pm_test_tmpdir(), err), 0);
 	pymon_observer_delay(o, delay);
-	pymon_observer_callback(o, on_batch, s);
+	pymon_observer_callback(o, on_batch, s, NULL);
 	return w;
 }
 
@@ -237,7 +238,7 @@ TEST(watcher_missing_root_names_the_path)
 {
 	pymon_error err = {0};
 	pymon_watcher *w = pymon_watcher_new(&err);
-	pymon_observer *o = pymon_observer_new(w);
+	pymon_observer *o = pymon_observer_new(w, NULL);
 	char p[512];
 	snprintf(p, sizeof p, "%s/no-such-dir", pm_test_tmpdir());
 	CHECK_INT(pymon_observer_add(o, p, &err), -ENOENT);
@@ -311,7 +312,7 @@ TEST(watcher_parse_kinds_and_ext_errors_name_the_value)
 	CHECK_CONTAINS(err.message, "'chnage'");
 	CHECK_INT(pymon_parse_kinds("", &k, &err), -EINVAL);
 	pymon_watcher *w = pymon_watcher_new(&err);
-	pymon_observer *o = pymon_observer_new(w);
+	pymon_observer *o = pymon_observer_new(w, NULL);
 	CHECK_INT(pymon_observer_ext(o, "py, .toml html", &err), 0);
 	CHECK_INT(o->nexts, 3);
 	CHECK(pm_ext_ok(o, "a.toml"));

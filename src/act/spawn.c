@@ -1,0 +1,609 @@
+/*
+ * The guardian: one small process per run (or per-file job) between the
+ * caller and the command. Why a process and not the caller itself: a
+ * library must not make its host a child subreaper or reap children it
+ * did not start, and only a subreaper keeps a setsid or double-forked
+ * descendant in reach; and only a process that outlives the caller can
+ * stop the tree when the caller is killed (PR_SET_PDEATHSIG reaches only
+ * a direct child, not `sleep` under `sh -c 'sleep 1001 | cat'`).
+ *
+ * The guardian is cloned from a possibly multithreaded host, so between
+ * the clone and its _exit it makes system calls only: no malloc, no stdio,
+ * no locks. Everything it needs (argv, envp, the program's path) is
+ * prepared by the caller before the clone.
+ *
+ * Protocol on a SOCK_SEQPACKET pair, fixed-size messages:
+ *   guardian -> caller: 'P' pid (started), 'F' errno (exec failed, then it
+ *                       exits), 'X' wait status (the command's first
+ *                       process ended); end of file: the guardian exited.
+ *   caller -> guardian: 'T' sig (signal the whole tree), 'L' sig (the first
+ *                       process only); end of file: the caller is gone,
+ *                       stop the tree (stop signal, timeout, SIGKILL).
+ */
+#include "act/spawn.h"
+#include "base/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+extern char **environ;
+
+struct msg {
+	int type;
+	int value;
+};
+
+#define MAX_FDS 64          /* descriptors handed to a run */
+#define MAX_PROCS 32768     /* processes looked at in one /proc scan */
+#define KILL_RECHECK_MS 100 /* after SIGKILL, how often the guardian looks again */
+
+/* ---- /proc scan (async-signal-safe: used inside the guardian) ---------- */
+
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
+static struct proc_entry {
+	pid_t pid, ppid;
+} procs[MAX_PROCS];
+
+static size_t put_uint(char *p, unsigned long v)
+{
+	char tmp[24];
+	size_t n = 0;
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10));
+	for (size_t i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* ppid of a live (not zombie) process, or -1. */
+static pid_t read_ppid(pid_t pid)
+{
+	char path[48] = "/proc/", buf[512];
+	size_t n = 6 + put_uint(path + 6, (unsigned long)pid);
+	memcpy(path + n, "/stat", 6);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t len = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (len <= 0)
+		return -1;
+	buf[len] = '\0';
+	/* The command name may hold spaces and parentheses: after the last ')'. */
+	char *p = NULL;
+	for (char *q = buf; *q; q++)
+		if (*q == ')')
+			p = q;
+	if (!p || p[1] != ' ' || !p[2] || p[3] != ' ')
+		return -1;
+	if (p[2] == 'Z' || p[2] == 'X')
+		return -1; /* nothing left to signal */
+	long ppid = 0;
+	for (p += 4; *p >= '0' && *p <= '9'; p++)
+		ppid = ppid * 10 + (*p - '0');
+	return (pid_t)ppid;
+}
+
+/* Every live descendant of `root` into out[max]; the count. */
+static size_t scan_tree(pid_t root, pid_t *out, size_t max)
+{
+	int fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	size_t nprocs = 0;
+	char buf[8192] __attribute__((aligned(8)));
+	long n;
+	while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
+		for (long off = 0; off < n;) {
+			struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
+			off += d->d_reclen;
+			long pid = 0;
+			const char *c = d->d_name;
+			for (; *c >= '0' && *c <= '9'; c++)
+				pid = pid * 10 + (*c - '0');
+			if (*c || !pid || nprocs == MAX_PROCS)
+				continue;
+			pid_t ppid = read_ppid((pid_t)pid);
+			if (ppid >= 0)
+				procs[nprocs++] = (struct proc_entry){(pid_t)pid, ppid};
+		}
+	}
+	close(fd);
+	/* Breadth first from root: out[] is the frontier and the result. */
+	size_t count = 0;
+	for (size_t i = 0; i < nprocs; i++)
+		if (procs[i].ppid == root && count < max)
+			out[count++] = procs[i].pid;
+	for (size_t k = 0; k < count; k++)
+		for (size_t i = 0; i < nprocs; i++)
+			if (procs[i].ppid == out[k] && count < max)
+				out[count++] = procs[i].pid;
+	return count;
+}
+
+int pm_descendants(pid_t ancestor, pid_t *pids, size_t max)
+{
+	return (int)scan_tree(ancestor, pids, max);
+}
+
+/* ---- the guardian ---------------------------------------------------- */
+
+static pid_t tree_pids[MAX_PROCS];
+static bool cloned_silent; /* the last guardian was cloned with no exit signal */
+
+static bool terminating_signal(int sig)
+{
+	return sig == SIGKILL || sig == SIGTERM || sig == SIGINT || sig == SIGHUP || sig == SIGQUIT;
+}
+
+static void signal_tree(int sig)
+{
+	size_t n = scan_tree(getpid(), tree_pids, MAX_PROCS);
+	for (size_t i = 0; i < n; i++) {
+		kill(tree_pids[i], sig);
+		/* A stopped process acts on a signal only once continued. */
+		if (terminating_signal(sig))
+			kill(tree_pids[i], SIGCONT);
+	}
+}
+
+static void send_msg(int sock, int type, int value)
+{
+	struct msg m = {type, value};
+	if (sock >= 0)
+		(void)!send(sock, &m, sizeof m, MSG_NOSIGNAL);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Closes every descriptor from 3 up except the ones in keep[]. */
+static void close_others(const int *keep, size_t nkeep)
+{
+	unsigned lo = 3;
+	for (;;) {
+		unsigned next = ~0u; /* the smallest kept fd >= lo */
+		for (size_t i = 0; i < nkeep; i++)
+			if (keep[i] >= (int)lo && (unsigned)keep[i] < next)
+				next = (unsigned)keep[i];
+		if (next == ~0u) {
+			syscall(SYS_close_range, lo, ~0u, 0);
+			return;
+		}
+		if (next > lo)
+			syscall(SYS_close_range, lo, next - 1, 0);
+		lo = next + 1;
+	}
+}
+
+static __attribute__((noreturn)) void exec_failed(int errfd, int e)
+{
+	(void)!write(errfd, &e, sizeof e);
+	_exit(127);
+}
+
+/* In the vfork child of the guardian: it shares the guardian's memory until
+ * execve, so it only makes system calls. An exec failure goes back through
+ * errfd, a close-on-exec pipe (exec success closes it: zero bytes). */
+static __attribute__((noreturn)) void command_child(const struct pm_spawn *spec, const char *path,
+                                                    char *listen_pid, int errfd)
+{
+	if (!spec->share_pgrp)
+		setpgid(0, 0);
+	if (spec->null_stdin) {
+		int fd = open("/dev/null", O_RDONLY);
+		if (fd > 0) {
+			dup2(fd, STDIN_FILENO);
+			close(fd);
+		}
+	}
+	/* Handed descriptors become 3, 4, ...: first out of the way, then in place. */
+	int tmp[MAX_FDS];
+	for (size_t i = 0; i < spec->nfds; i++)
+		tmp[i] = fcntl(spec->fds[i], F_DUPFD_CLOEXEC, (int)(3 + spec->nfds));
+	for (size_t i = 0; i < spec->nfds; i++)
+		if (tmp[i] < 0 || dup2(tmp[i], (int)(3 + i)) < 0)
+			exec_failed(errfd, tmp[i] < 0 ? EBADF : errno);
+	/* Everything above the handed descriptors closes, errfd on exec. */
+	for (unsigned fd = 3 + (unsigned)spec->nfds; fd < (unsigned)errfd; fd++)
+		close((int)fd);
+	syscall(SYS_close_range, (unsigned)errfd + 1, ~0u, 0);
+	if (listen_pid)
+		listen_pid[put_uint(listen_pid, (unsigned long)getpid())] = '\0';
+	/* The host may ignore signals (Python ignores SIGPIPE) and the guardian
+	 * blocks them all: the command starts with defaults and no mask. */
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &dfl, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	execve(path, spec->argv, spec->envp);
+	exec_failed(errfd, errno ? errno : ENOEXEC);
+}
+
+/* vfork in a frame of its own: the guardian's locals stay out of reach of
+ * the child, which shares the memory until it execs. */
+static __attribute__((noinline)) pid_t start_command(const struct pm_spawn *spec, const char *path,
+                                                     char *listen_pid, int *exec_errno)
+{
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		*exec_errno = errno;
+		return -1;
+	}
+	/* The write end goes above everything the command keeps. */
+	int errfd = fcntl(pfd[1], F_DUPFD_CLOEXEC, 3 + (int)spec->nfds + 64);
+	close(pfd[1]);
+	if (errfd < 0) {
+		*exec_errno = errno;
+		close(pfd[0]);
+		return -1;
+	}
+	pid_t pid = vfork();
+	if (pid == 0)
+		command_child(spec, path, listen_pid, errfd);
+	close(errfd);
+	int e = 0;
+	ssize_t n;
+	do
+		n = read(pfd[0], &e, sizeof e);
+	while (n < 0 && errno == EINTR);
+	close(pfd[0]);
+	*exec_errno = pid < 0 ? errno : n == (ssize_t)sizeof e ? (e ? e : ENOEXEC) : 0;
+	return pid;
+}
+
+static __attribute__((noreturn)) void guardian(const struct pm_spawn *spec, const char *path, int sock,
+                                               char *listen_pid)
+{
+	prctl(PR_SET_NAME, "py-mon-guard");
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	/* Hold nothing of the host's: another guardian's socket held here
+	 * would hide the host's death from it. */
+	int keep[MAX_FDS + 1];
+	size_t nkeep = 0;
+	keep[nkeep++] = sock;
+	for (size_t i = 0; i < spec->nfds; i++)
+		keep[nkeep++] = spec->fds[i];
+	close_others(keep, nkeep);
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	int sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+
+	int exec_errno = 0;
+	pid_t leader = start_command(spec, path, listen_pid, &exec_errno);
+	if (leader < 0 || exec_errno) {
+		int e = exec_errno;
+		if (leader > 0)
+			while (waitpid(leader, NULL, 0) < 0 && errno == EINTR)
+				;
+		send_msg(sock, 'F', e);
+		_exit(0);
+	}
+	send_msg(sock, 'P', leader);
+
+	uint64_t kill_at = 0; /* the caller is gone: SIGKILL the tree then */
+	for (;;) {
+		for (;;) {
+			siginfo_t si;
+			memset(&si, 0, sizeof si);
+			if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG) < 0) {
+				if (errno == EINTR)
+					continue;
+				_exit(0); /* ECHILD: the whole tree is gone */
+			}
+			if (si.si_pid == 0)
+				break;
+			if (si.si_pid == leader) {
+				int status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 : si.si_status & 0x7f;
+				send_msg(sock, 'X', status);
+				leader = -1;
+			}
+		}
+		int timeout = -1;
+		if (kill_at) {
+			uint64_t now = now_ms();
+			timeout = kill_at > now ? (int)(kill_at - now) : 0;
+		}
+		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = sock, .events = POLLIN}};
+		if (poll(p, 2, timeout) < 0 && errno != EINTR)
+			_exit(1);
+		if (p[0].revents) {
+			struct signalfd_siginfo buf[8];
+			while (read(sfd, buf, sizeof buf) > 0)
+				;
+		}
+		if (sock >= 0 && p[1].revents) {
+			struct msg m;
+			ssize_t n = recv(sock, &m, sizeof m, MSG_DONTWAIT);
+			if (n == (ssize_t)sizeof m) {
+				if (m.type == 'T')
+					signal_tree(m.value);
+				else if (m.type == 'L' && leader > 0)
+					kill(leader, m.value);
+			} else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+				/* The caller died without stopping us. */
+				close(sock);
+				sock = -1;
+				signal_tree(spec->stop_signal ? spec->stop_signal : SIGTERM);
+				kill_at = now_ms() + (spec->stop_timeout_ms ? spec->stop_timeout_ms : 5000);
+			}
+		}
+		if (kill_at && now_ms() >= kill_at) {
+			signal_tree(SIGKILL);
+			kill_at = now_ms() + KILL_RECHECK_MS;
+		}
+	}
+}
+
+/* ---- the caller's side ------------------------------------------------- */
+
+/* The program's path by PATH, as execvp would find it: malloc'd, or NULL
+ * with errno ENOENT or EACCES. */
+static char *resolve(const char *prog)
+{
+	if (strchr(prog, '/'))
+		return pm_strdup(prog);
+	const char *path = getenv("PATH");
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	int err = ENOENT;
+	for (const char *p = path;; p++) {
+		const char *end = strchr(p, ':');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		struct pm_buf b = {0};
+		if (pm_buf_put(&b, len ? p : ".", len ? len : 1) < 0 || pm_buf_put(&b, "/", 1) < 0 ||
+		    pm_buf_put(&b, prog, strlen(prog)) < 0) {
+			pm_buf_free(&b);
+			errno = ENOMEM;
+			return NULL;
+		}
+		struct stat st;
+		if (stat(b.s, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (access(b.s, X_OK) == 0)
+				return b.s;
+			err = EACCES;
+		}
+		pm_buf_free(&b);
+		if (!end)
+			break;
+		p = end;
+	}
+	errno = err;
+	return NULL;
+}
+
+static pid_t clone_guardian(int *pidfd)
+{
+#ifdef SYS_clone3
+	struct clone_args args;
+	memset(&args, 0, sizeof args);
+	args.flags = CLONE_PIDFD;
+	args.pidfd = (uint64_t)(uintptr_t)pidfd;
+	args.exit_signal = 0; /* no SIGCHLD: the host's handlers never see it */
+	long r = syscall(SYS_clone3, &args, sizeof args);
+	cloned_silent = r >= 0;
+	if (r >= 0 || (errno != ENOSYS && errno != EPERM))
+		return (pid_t)r;
+#endif
+	/* No clone3 (old kernel, seccomp, valgrind): fork, then a pidfd if
+	 * the kernel has them; without one the guardian is reaped by its pid. */
+	pid_t pid = fork();
+	if (pid > 0)
+		*pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	return pid;
+}
+
+int pm_spawn(const struct pm_spawn *spec, struct pm_child *c)
+{
+	*c = (struct pm_child){.pid = -1, .pidfd = -1, .sock = -1};
+	if (spec->nfds > MAX_FDS)
+		return -EMFILE;
+	char *path = resolve(spec->argv[0]);
+	if (!path)
+		return -errno;
+	/* Socket activation variables, LISTEN_PID filled in by the child. */
+	char fdsvar[32], listen_fds[32], listen_pid[32] = "LISTEN_PID=", sockvar[16 + MAX_FDS * 4] = "PYMON_SOCKET_FDS=";
+	char **envp = (char **)spec->envp;
+	struct pm_spawn local = *spec;
+	if (spec->nfds) {
+		snprintf(listen_fds, sizeof listen_fds, "LISTEN_FDS=%zu", spec->nfds);
+		for (size_t i = 0; i < spec->nfds; i++) {
+			snprintf(fdsvar, sizeof fdsvar, "%s%zu", i ? "," : "", 3 + i);
+			strcat(sockvar, fdsvar);
+		}
+		size_t n = 0;
+		while (spec->envp[n])
+			n++;
+		envp = malloc((n + 4) * sizeof *envp);
+		if (!envp) {
+			free(path);
+			return -ENOMEM;
+		}
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++)
+			if (strncmp(spec->envp[i], "LISTEN_", 7) != 0 && strncmp(spec->envp[i], "PYMON_SOCKET_FDS=", 17) != 0)
+				envp[k++] = spec->envp[i];
+		envp[k++] = listen_fds;
+		envp[k++] = listen_pid;
+		envp[k++] = sockvar;
+		envp[k] = NULL;
+		local.envp = envp;
+	}
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		int e = errno;
+		free(path);
+		if (envp != spec->envp)
+			free(envp);
+		return -e;
+	}
+	/* No handler of the host may run in the guardian: it starts with every
+	 * signal blocked, and the host gets its mask back at once. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int pidfd = -1;
+	pid_t pid = clone_guardian(&pidfd);
+	if (pid == 0) {
+		close(sv[0]);
+		guardian(&local, path, sv[1], spec->nfds ? listen_pid + 11 : NULL);
+	}
+	int e = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	close(sv[1]);
+	free(path);
+	if (envp != spec->envp)
+		free(envp);
+	if (pid < 0) {
+		close(sv[0]);
+		return -e;
+	}
+	*c = (struct pm_child){.pid = pid, .pidfd = pidfd, .sock = sv[0]};
+	/* The first message says whether the program started. */
+	struct msg m = {0};
+	ssize_t n;
+	do
+		n = recv(c->sock, &m, sizeof m, 0);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof m && m.type == 'P') {
+		fcntl(c->sock, F_SETFL, O_NONBLOCK);
+		return 0;
+	}
+	pm_child_reap(c, -1);
+	if (n == (ssize_t)sizeof m && m.type == 'F')
+		return -(m.value ? m.value : ENOEXEC);
+	return -ECHILD;
+}
+
+bool pm_spawn_silent(void)
+{
+	return cloned_silent;
+}
+
+int pm_child_signal(struct pm_child *c, int sig, bool leader_only)
+{
+	struct msg m = {leader_only ? 'L' : 'T', sig};
+	if (c->sock < 0)
+		return -ESRCH;
+	return send(c->sock, &m, sizeof m, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -errno : 0;
+}
+
+int pm_child_read(struct pm_child *c, int *status)
+{
+	for (;;) {
+		struct msg m;
+		ssize_t n = recv(c->sock, &m, sizeof m, MSG_DONTWAIT);
+		if (n == (ssize_t)sizeof m) {
+			if (m.type == 'X') {
+				*status = m.value;
+				return 1;
+			}
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		return -1;
+	}
+}
+
+/* Without a pidfd: waitpid on the guardian's pid, polled up to the timeout
+ * (it ends microseconds after its socket closed). */
+static void reap_by_pid(pid_t pid, int timeout_ms)
+{
+	for (int waited = 0;; waited++) {
+		pid_t r = waitpid(pid, NULL, timeout_ms < 0 ? 0 : WNOHANG);
+		if (r == pid || (r < 0 && errno != EINTR))
+			return; /* reaped, or ECHILD: the host reaped it */
+		if (r == 0) {
+			if (waited >= timeout_ms)
+				return;
+			struct timespec ms = {0, 1000000L};
+			nanosleep(&ms, NULL);
+		}
+	}
+}
+
+void pm_child_reap(struct pm_child *c, int timeout_ms)
+{
+	if (c->pidfd < 0 && c->pid > 0)
+		reap_by_pid(c->pid, timeout_ms);
+	if (c->pidfd >= 0) {
+		struct pollfd p = {.fd = c->pidfd, .events = POLLIN};
+		int r;
+		do
+			r = poll(&p, 1, timeout_ms);
+		while (r < 0 && errno == EINTR);
+		if (r > 0) {
+			siginfo_t si;
+			while (waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &si, WEXITED | __WALL) < 0 && errno == EINTR)
+				;
+		}
+		close(c->pidfd);
+	}
+	if (c->sock >= 0)
+		close(c->sock);
+	*c = (struct pm_child){.pid = -1, .pidfd = -1, .sock = -1};
+}
+
+char **pm_build_env(char *const *extra, size_t nextra)
+{
+	size_t n = 0;
+	for (char **e = environ; e && *e; e++)
+		n++;
+	char **env = malloc((n + nextra + 1) * sizeof *env);
+	if (!env)
+		return NULL;
+	size_t k = 0;
+	for (char **e = environ; e && *e; e++) {
+		bool shadowed = false;
+		for (size_t i = 0; i < nextra && !shadowed; i++) {
+			size_t l = (size_t)(strchr(extra[i], '=') - extra[i]) + 1;
+			shadowed = strncmp(*e, extra[i], l) == 0;
+		}
+		if (!shadowed)
+			env[k++] = *e;
+	}
+	for (size_t i = 0; i < nextra; i++)
+		env[k++] = extra[i];
+	env[k] = NULL;
+	return env;
+}

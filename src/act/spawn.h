@@ -1,0 +1,67 @@
+/*
+ * Starting a command under a guardian. pm_spawn() clones a small process
+ * (py-mon-guard) that becomes the child subreaper of the command's tree,
+ * starts the command, reports its exit, signals the whole tree on request
+ * and, if the caller dies (its end of the socket closes), stops the tree
+ * by itself: stop signal, timeout, SIGKILL. The guardian exits once no
+ * process of the tree is left; the caller sees its socket close and reaps
+ * it through a pidfd. The guardian is cloned with no exit signal, so a
+ * host's SIGCHLD handler or waitpid(-1) never sees it.
+ */
+#ifndef PM_ACT_SPAWN_H
+#define PM_ACT_SPAWN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct pm_spawn {
+	char *const *argv;      /* argv[0] is looked up in PATH (by the caller's PATH) */
+	char *const *envp;
+	bool share_pgrp;        /* stay in the caller's process group (terminal role) */
+	bool null_stdin;        /* stdin from /dev/null */
+	int stop_signal;        /* what the guardian sends if the caller dies */
+	unsigned stop_timeout_ms;
+	const int *fds;         /* passed as 3, 4, ...; LISTEN_PID set in the child */
+	size_t nfds;
+};
+
+/* A running guardian and the tree below it. */
+struct pm_child {
+	pid_t pid;   /* the guardian's */
+	int pidfd;   /* the guardian's */
+	int sock;    /* messages both ways; readable when one came or it ended */
+};
+
+/* Starts the command. 0 with *c filled, or a negative errno when it could
+ * not be started (exec failed: nothing is left running then). */
+int pm_spawn(const struct pm_spawn *spec, struct pm_child *c);
+
+/* Whether the last guardian was cloned with no exit signal (clone3). Not
+ * under valgrind or seccomp profiles without clone3: then it is forked and
+ * sends SIGCHLD like any child, and a host's waitpid(-1) could reap it. */
+bool pm_spawn_silent(void);
+
+/* Sends sig to every process of the tree (leader_only: to the command's
+ * first process only). Terminating signals are followed by SIGCONT. */
+int pm_child_signal(struct pm_child *c, int sig, bool leader_only);
+
+/* Reads one message: 1 with *status set when the command's first process
+ * ended (a wait status), 0 for nothing more now, -1 when the guardian
+ * has ended (the tree is gone; call pm_child_reap). */
+int pm_child_read(struct pm_child *c, int *status);
+
+/* Waits for the guardian to end (it ends once its tree is gone, or at once
+ * after SIGKILL of the tree, unless a process hangs in the kernel: then
+ * after timeout_ms it is left as it is), reaps it, closes the descriptors. */
+void pm_child_reap(struct pm_child *c, int timeout_ms);
+
+/* Every live process below `ancestor` (not itself), from /proc; for tests
+ * and diagnostics. Returns the count (at most max) or a negative errno. */
+int pm_descendants(pid_t ancestor, pid_t *pids, size_t max);
+
+/* environ without the variables `extra` sets ("NAME=value"), plus extra.
+ * The array is the caller's to free; the strings are not copied. */
+char **pm_build_env(char *const *extra, size_t nextra);
+
+#endif

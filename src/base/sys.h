@@ -1,0 +1,30 @@
+/*
+ * The syscall seam: every call the engine makes that tests need to fail on
+ * demand (ENOSPC, EMFILE, EACCES, EINTR) goes through pm_sys. Production
+ * code never changes it; unit tests swap single entries and restore them.
+ */
+#ifndef PM_SYS_H
+#define PM_SYS_H
+
+#include <sys/types.h>
+#include <sys/epoll.h>
+#include <sys/statfs.h>
+#include <stdint.h>
+
+struct pm_sys_ops {
+	int (*inotify_init1)(int flags);
+	int (*inotify_add_watch)(int fd, const char *path, uint32_t mask);
+	int (*inotify_rm_watch)(int fd, int wd);
+	ssize_t (*read)(int fd, void *buf, size_t len);
+	int (*openat)(int dirfd, const char *path, int flags, int mode);
+	ssize_t (*getdents64)(int fd, void *buf, size_t len);
+	int (*epoll_wait)(int epfd, struct epoll_event *ev, int max, int timeout);
+	int (*fstatfs)(int fd, struct statfs *buf);
+};
+
+extern struct pm_sys_ops pm_sys;
+
+/* The real implementations, for tests that wrap them. */
+extern const struct pm_sys_ops pm_sys_real;
+
+#endif

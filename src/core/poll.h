@@ -1,0 +1,78 @@
+/*
+ * The polling backend, beside the inotify reader: for trees on file systems
+ * where inotify is blind (network and virtual file systems, where changes
+ * come from another machine or the VM's host) or where the user asks for
+ * it. A polled directory node keeps a snapshot of its entries; each round
+ * (a timerfd, armed only while something is polled) re-reads every polled
+ * directory relative to its descriptor, diffs, pairs a vanished and an
+ * appeared entry with the same inode as a move, and feeds the result to
+ * the same filter and batch code as inotify events.
+ */
+#ifndef PM_CORE_POLL_H
+#define PM_CORE_POLL_H
+
+#include "core/tree.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One entry of a directory as seen in one round: 32 bytes plus its name. */
+struct pm_snap_entry {
+	uint64_t ino;
+	int64_t mtime_ns;
+	uint64_t size;
+	uint32_t mode;
+	uint32_t name; /* offset into the snapshot's names */
+};
+
+/* One allocation: the header, `count` entries sorted by name, the names. */
+struct pm_snap {
+	size_t count;
+	size_t names_len;
+	struct pm_snap_entry e[];
+};
+
+static inline const char *pm_snap_name(const struct pm_snap *s, const struct pm_snap_entry *e)
+{
+	return (const char *)(s->e + s->count) + e->name;
+}
+
+/* What changed between two snapshots of one directory (pure). */
+enum pm_snap_op {
+	PM_SNAP_GONE,    /* in the old one only (or replaced by another inode/type) */
+	PM_SNAP_NEW,     /* in the new one only (or the replacement) */
+	PM_SNAP_CHANGED, /* same name and inode, other size, mtime or mode */
+};
+typedef void (*pm_snap_fn)(void *ud, enum pm_snap_op op, const struct pm_snap *s, const struct pm_snap_entry *e);
+void pm_snap_diff(const struct pm_snap *old, const struct pm_snap *cur, pm_snap_fn fn, void *ud);
+
+/* Builds a snapshot from (name, stat) pairs; names need not be sorted. Pure:
+ * for tests and the fuzz target. NULL when out of memory. */
+struct pm_snap *pm_snap_build(const char *const *names, const struct pm_snap_entry *stats, size_t n);
+
+/* Reads a directory through its descriptor (getdents64 + fstatat with
+ * AT_SYMLINK_NOFOLLOW; no path strings). NULL with errno set. */
+struct pm_snap *pm_snap_read(int dirfd);
+
+/* Is a file system of this statfs f_type one inotify cannot see changes
+ * on (changes made elsewhere)? Sets *name to its name ("nfs", "9p" ...). */
+bool pm_fs_blind(long f_type, const char **name);
+
+/* Whether node n (open as dirfd) is polled: forced, refused, or by its file
+ * system (classified at roots and mount points, else inherited). Says so
+ * once per polled root or mount. */
+bool pm_poll_wanted(pymon_watcher *w, struct pm_node *n, int dirfd);
+
+/* Starts polling node n (its snapshot, the round timer). 0, or -ENOMEM. */
+int pm_poll_node(pymon_watcher *w, struct pm_node *n, int dirfd);
+
+/* Applies PYMON_POLL from the environment (see README); -EINVAL with the
+ * value named for a bad one. */
+int pm_poll_from_env(pymon_watcher *w, pymon_error *err);
+
+/* The round timer's source; the loop calls it when the timerfd fires. */
+void pm_poll_free(pymon_watcher *w);
+int pm_poll_setup(pymon_watcher *w);
+
+#endif

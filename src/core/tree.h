@@ -1,0 +1,81 @@
+/*
+ * The watch tree: one node per watched directory (parent + name, paths
+ * built on demand), the roots of each observer, and the table from inotify
+ * watch descriptors to nodes.
+ */
+#ifndef PM_CORE_TREE_H
+#define PM_CORE_TREE_H
+
+#include "pymon.h"
+#include "base/util.h"
+#include "filter/ignore.h"
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct pm_root;
+struct pm_snap;
+
+/*
+ * One watched directory. A node knows only its parent and its own name, so
+ * a directory renamed inside the tree is one pointer and one name update;
+ * full paths are built on demand by walking up. Nodes of all observers that
+ * share an inotify watch descriptor are chained through hash_next.
+ */
+struct pm_node {
+	struct pm_node *parent;                   /* NULL for a root's node */
+	struct pm_node *child, *prev, *next;      /* children, doubly linked siblings */
+	struct pm_node *hash_next;                /* bucket chain of the wd table */
+	struct pm_root *root;
+	struct pm_dirrules *rules;                /* NULL when the directory has none */
+	dev_t dev;
+	ino_t ino;
+	int wd;                                   /* -1 until watched */
+	char *name;                               /* component name; "" for a root's node */
+	struct pm_snap *snap;                     /* polled directories: the last round's entries */
+};
+
+/* A root of an observer: a directory watched recursively, or a file whose
+ * parent directory is watched without recursion and filtered by name. */
+struct pm_root {
+	struct pymon_observer *obs;
+	struct pm_root *next;
+	char *display;   /* as the user gave it, normalised: "" for ".", no trailing '/' */
+	char *real;      /* resolved absolute path of the watched directory */
+	char *file;      /* file roots: the file's name inside `real`; NULL for directories */
+	struct pm_node *node;
+	/* git: the directory holding index.lock, and the ignore sets that
+	 * apply from above the root (info/exclude, .gitignore of ancestors),
+	 * each with the prefix that turns a root-relative path into one
+	 * relative to that set's directory. */
+	char *gitdir;
+	struct pm_ruleset **above;
+	char **above_prefix;
+	size_t nabove;
+};
+
+struct pm_node *pm_node_new(struct pm_root *root, struct pm_node *parent, const char *name, size_t len);
+void pm_node_link(struct pm_node *parent, struct pm_node *n);
+void pm_node_unlink(struct pm_node *n);
+struct pm_node *pm_node_find_child(struct pm_node *parent, const char *name);
+int pm_node_rename(struct pm_node *n, struct pm_node *new_parent, const char *name);
+/* Root-relative path of the node ("" for the root) into b; 0 or -ENOMEM. */
+int pm_node_relpath(const struct pm_node *n, struct pm_buf *b);
+/* Real (absolute) path of the node, optionally with a child name appended. */
+int pm_node_realpath(const struct pm_node *n, const char *child, struct pm_buf *b);
+/* Display path of node/child as events report it. */
+int pm_node_display(const struct pm_node *n, const char *child, struct pm_buf *b);
+/* The node's directory opened (O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC), also
+ * when its path is longer than PATH_MAX; -1 with errno set. `path` is its
+ * real path when the caller has built it already, else NULL. */
+int pm_node_open(const struct pm_node *n, const char *path);
+int pm_wd_insert(pymon_watcher *w, struct pm_node *n);
+struct pm_node *pm_wd_first(pymon_watcher *w, int wd);
+struct pm_node *pm_wd_next(struct pm_node *n, int wd);
+/* Removes the subtree below and including n from the tree and the wd table,
+ * removing the kernel watch of every wd no node uses any more (except
+ * `gone_wd`, a watch the kernel already dropped: pass -1 if none). */
+void pm_node_drop(pymon_watcher *w, struct pm_node *n, int gone_wd);
+void pm_tree_free(pymon_watcher *w);
+
+#endif

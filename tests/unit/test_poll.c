@@ -1,0 +1,253 @@
+/* The polling backend: snapshot diffs (pure), file-system classification
+ * by f_type through the seam (blind file systems polled, ext4/tmpfs/
+ * overlay/btrfs/xfs not), the fallback when inotify_init1 fails with
+ * ENOSYS, polling on the watch limit, and a round that sees changes. */
+#include "harness.h"
+#include "base/sys.h"
+#include "core/poll.h"
+#include "core/watcher.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct diff_log {
+	char text[1024];
+};
+
+static void log_diff(void *ud, enum pm_snap_op op, const struct pm_snap *s, const struct pm_snap_entry *e)
+{
+	struct diff_log *l = ud;
+	const char *ops[] = {"gone", "new", "changed"};
+	size_t n = strlen(l->text);
+	snprintf(l->text + n, sizeof l->text - n, "%s%s:%s", n ? " " : "", ops[op], pm_snap_name(s, e));
+}
+
+static struct pm_snap_entry st(uint64_t ino, int64_t mtime, uint64_t size, uint32_t mode)
+{
+	return (struct pm_snap_entry){.ino = ino, .mtime_ns = mtime, .size = size, .mode = mode};
+}
+
+TEST(poll_snapshot_diff_reports_each_kind)
+{
+	const char *a_names[] = {"same", "gone.py", "written.py", "chmod.py", "swapped", "dir"};
+	struct pm_snap_entry a_st[] = {st(1, 10, 5, S_IFREG | 0644), st(2, 10, 5, S_IFREG | 0644),
+	                               st(3, 10, 5, S_IFREG | 0644), st(4, 10, 5, S_IFREG | 0644),
+	                               st(5, 10, 5, S_IFREG | 0644), st(6, 10, 0, S_IFDIR | 0755)};
+	const char *b_names[] = {"written.py", "same", "new.py", "chmod.py", "swapped", "dir"};
+	struct pm_snap_entry b_st[] = {st(3, 20, 5, S_IFREG | 0644), st(1, 10, 5, S_IFREG | 0644),
+	                               st(7, 10, 5, S_IFREG | 0644), st(4, 10, 5, S_IFREG | 0600),
+	                               st(8, 10, 5, S_IFREG | 0644), st(6, 30, 0, S_IFDIR | 0755)};
+	struct pm_snap *a = pm_snap_build(a_names, a_st, 6), *b = pm_snap_build(b_names, b_st, 6);
+	CHECK(a && b);
+	/* sorted by name */
+	CHECK_STR(pm_snap_name(a, &a->e[0]), "chmod.py");
+	struct diff_log l = {0};
+	pm_snap_diff(a, b, log_diff, &l);
+	CHECK_STR(l.text, "changed:chmod.py changed:dir gone:gone.py new:new.py gone:swapped new:swapped "
+	                  "changed:written.py");
+	struct diff_log none = {0};
+	pm_snap_diff(b, b, log_diff, &none);
+	CHECK_STR(none.text, "");
+	struct diff_log all = {0};
+	pm_snap_diff(NULL, a, log_diff, &all);
+	CHECK_CONTAINS(all.text, "new:same");
+	free(a);
+	free(b);
+}
+
+TEST(poll_snapshot_costs_32_bytes_plus_the_name)
+{
+	CHECK_INT((int)sizeof(struct pm_snap_entry), 32);
+}
+
+TEST(poll_blind_file_systems_by_magic)
+{
+	static const struct {
+		long magic;
+		const char *name;
+	} blind[] = {{0x6969, "nfs"},          {0x517B, "smb"},        {(long)0xFF534D42, "cifs"},
+	             {(long)0xFE534D42, "smb2"}, {0x01021997, "9p"},    {0x65735546, "fuse"},
+	             {0x5346414F, "afs"},       {0x6B414653, "afs"},   {0x00C36400, "ceph"},
+	             {0x786F4256, "vboxsf"}};
+	for (size_t i = 0; i < sizeof blind / sizeof blind[0]; i++) {
+		const char *name = NULL;
+		CHECK(pm_fs_blind(blind[i].magic, &name));
+		CHECK_STR(name, blind[i].name);
+	}
+	/* ext4, tmpfs, overlayfs, btrfs, xfs: inotify sees everything */
+	const long seeing[] = {0xEF53, 0x01021994, 0x794c7630, 0x9123683E, 0x58465342};
+	for (size_t i = 0; i < sizeof seeing / sizeof seeing[0]; i++)
+		CHECK(!pm_fs_blind(seeing[i], NULL));
+}
+
+struct seen {
+	int batches;
+	char paths[2048];
+};
+
+static void on_batch(pymon_observer *o, const pymon_batch *b, void *ud)
+{
+	(void)o;
+	struct seen *s = ud;
+	s->batches++;
+	for (size_t i = 0; i < b->count; i++) {
+		size_t n = strlen(s->paths);
+		snprintf(s->paths + n, sizeof s->paths - n, "%s%s %s", n ? "," : "", pymon_kind_name(b->events[i].kind),
+		         strrchr(b->events[i].path, '/') + 1);
+	}
+}
+
+static void pump(pymon_watcher *w, struct seen *s, int batches, int ms)
+{
+	uint64_t end = pm_now_ns() + (uint64_t)ms * 1000000u;
+	pymon_error err;
+	while (s->batches < batches && pm_now_ns() < end) {
+		struct pollfd p = {.fd = pymon_watcher_fd(w), .events = POLLIN};
+		poll(&p, 1, 20);
+		CHECK(pymon_watcher_dispatch(w, &err) >= 0);
+	}
+}
+
+static void touch(const char *rel)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/%s", pm_test_tmpdir(), rel);
+	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	CHECK(fd >= 0);
+	CHECK(write(fd, "x\n", 2) == 2);
+	close(fd);
+}
+
+static char warned[512];
+static void on_warn(const char *msg, void *ud)
+{
+	(void)ud;
+	snprintf(warned, sizeof warned, "%s", msg);
+}
+
+static pymon_watcher *polled_watcher(struct seen *s, pymon_error *err)
+{
+	pymon_watcher *w = pymon_watcher_new(err);
+	CHECK(w != NULL);
+	pymon_watcher_on_warning(w, on_warn, NULL);
+	pymon_observer *o = pymon_observer_new(w, err);
+	CHECK(o != NULL);
+	CHECK_INT(pymon_observer_add(o, pm_test_tmpdir(), err), 0);
+	pymon_observer_delay(o, 0);
+	CHECK_INT(pymon_observer_callback(o, on_batch, s, err), 0);
+	return w;
+}
+
+static int nfs_statfs(int fd, struct statfs *buf)
+{
+	int r = pm_sys_real.fstatfs(fd, buf);
+	buf->f_type = 0x6969;
+	return r;
+}
+
+TEST(poll_nfs_root_is_polled_and_sees_a_change)
+{
+	pm_sys.fstatfs = nfs_statfs;
+	struct seen s = {0};
+	pymon_error err = {0};
+	pymon_watcher *w = polled_watcher(&s, &err);
+	CHECK_INT(pymon_watcher_poll(w, PYMON_POLL_AUTO, 20, 0, &err), 0);
+	CHECK_INT(pymon_watcher_start(w, &err), 0);
+	CHECK_CONTAINS(warned, "polling ");
+	CHECK_CONTAINS(warned, "every 20ms (nfs: ");
+	CHECK_INT((int)w->nwatches, 0);
+	CHECK_INT((int)pymon_watcher_watch_count(w), 1);
+	touch("a.py");
+	pump(w, &s, 1, 3000);
+	CHECK_STR(s.paths, "create a.py");
+	pymon_watcher_free(w);
+}
+
+TEST(poll_never_keeps_inotify_on_a_blind_file_system)
+{
+	pm_sys.fstatfs = nfs_statfs;
+	struct seen s = {0};
+	pymon_error err = {0};
+	pymon_watcher *w = polled_watcher(&s, &err);
+	CHECK_INT(pymon_watcher_poll(w, PYMON_POLL_NEVER, 0, 0, &err), 0);
+	CHECK_INT(pymon_watcher_start(w, &err), 0);
+	CHECK_INT((int)w->nwatches, 1);
+	CHECK_INT((int)w->npolled, 0);
+	pymon_watcher_free(w);
+}
+
+static int no_inotify(int flags)
+{
+	(void)flags;
+	errno = ENOSYS;
+	return -1;
+}
+
+TEST(poll_enosys_from_inotify_falls_back_to_polling)
+{
+	pm_sys.inotify_init1 = no_inotify;
+	struct seen s = {0};
+	pymon_error err = {0};
+	pymon_watcher *w = polled_watcher(&s, &err);
+	CHECK_INT(pymon_watcher_poll(w, PYMON_POLL_AUTO, 20, 0, &err), 0);
+	CHECK_INT(pymon_watcher_start(w, &err), 0);
+	CHECK_CONTAINS(warned, "inotify is not available");
+	mkdir(strcat(strcpy((char[512]){0}, pm_test_tmpdir()), "/sub"), 0755);
+	touch("sub/b.py");
+	pump(w, &s, 1, 3000);
+	CHECK_CONTAINS(s.paths, "b.py");
+	/* refusing to poll without inotify is an error, not deafness */
+	CHECK_INT(pymon_watcher_poll(w, PYMON_POLL_NEVER, 0, 0, &err), -ENOSYS);
+	pymon_watcher_free(w);
+}
+
+static int budget;
+static int limited_add(int fd, const char *path, uint32_t mask)
+{
+	if (budget-- <= 0) {
+		errno = ENOSPC;
+		return -1;
+	}
+	return pm_sys_real.inotify_add_watch(fd, path, mask);
+}
+
+TEST(poll_on_limit_polls_what_cannot_be_watched)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/deep", pm_test_tmpdir());
+	CHECK(mkdir(p, 0755) == 0);
+	struct seen s = {0};
+	pymon_error err = {0};
+	pymon_watcher *w = polled_watcher(&s, &err);
+	CHECK_INT(pymon_watcher_poll(w, PYMON_POLL_AUTO, 20, PYMON_POLL_ON_LIMIT, &err), 0);
+	budget = 1;
+	pm_sys.inotify_add_watch = limited_add;
+	CHECK_INT(pymon_watcher_start(w, &err), 0);
+	CHECK_CONTAINS(warned, "fs.inotify.max_user_watches");
+	CHECK_INT((int)w->nwatches, 1);
+	CHECK_INT((int)w->npolled, 1);
+	touch("deep/c.py");
+	pump(w, &s, 1, 3000);
+	CHECK_STR(s.paths, "create c.py");
+	pymon_watcher_free(w);
+}
+
+TEST(poll_env_value_is_checked)
+{
+	pymon_error err = {0};
+	setenv("PYMON_POLL", "fast", 1);
+	CHECK(pymon_watcher_new(&err) == NULL);
+	CHECK_CONTAINS(err.message, "PYMON_POLL: invalid value 'fast'");
+	setenv("PYMON_POLL", "250ms", 1);
+	pymon_watcher *w = pymon_watcher_new(&err);
+	CHECK(w != NULL);
+	CHECK_INT((int)w->poll_mode, PYMON_POLL_ALWAYS);
+	CHECK_INT((int)w->poll_interval_ms, 250);
+	pymon_watcher_free(w);
+	unsetenv("PYMON_POLL");
+}

@@ -1,0 +1,225 @@
+/* Command lines: which skip the shell (pymon_split_command). The guardian:
+ * exec failures reported exactly, the tree signalled as a whole, escapees
+ * included, the tree stopped when the caller's end of the socket closes,
+ * and no SIGCHLD or reaping role taken from the caller. */
+#include "harness.h"
+#include "act/spawn.h"
+#include "pymon.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void split(const char *cmd, int expect, const char *first, int nwords)
+{
+	char **argv = NULL;
+	int r = pymon_split_command(cmd, &argv, NULL);
+	if (r != expect)
+		pm_test_fail(__FILE__, __LINE__, "pymon_split_command(\"%s\") == %d, expected %d", cmd, r, expect);
+	if (r == 1) {
+		CHECK_STR(argv[0], first);
+		int n = 0;
+		while (argv[n])
+			n++;
+		CHECK_INT(n, nwords);
+	} else if (r == 0) {
+		CHECK_STR(argv[0], "/bin/sh");
+		CHECK_STR(argv[1], "-c");
+		CHECK_STR(argv[2], cmd);
+		CHECK(argv[3] == NULL);
+	}
+	pymon_argv_free(argv);
+}
+
+TEST(split_simple_commands_skip_the_shell)
+{
+	split("python3 app.py", 1, "python3", 2);
+	split("  fastapi dev --port 8000  ", 1, "fastapi", 4);
+	split("uvicorn app:main --reload-dir=src", 1, "uvicorn", 3);
+	split("./manage.py runserver 0.0.0.0:8000", 1, "./manage.py", 3);
+	split("pytest -x -k test_a+b", 1, "pytest", 4);
+	split("black {}", 1, "black", 2); /* the per-file placeholder is a plain word */
+	split("echo hi", 1, "echo", 2);    /* a builtin that is also a program */
+}
+
+TEST(split_shell_syntax_and_builtins_need_the_shell)
+{
+	const char *needs[] = {
+		"echo $HOME", "a && b", "a | b", "a > out", "a < in", "a; b", "echo 'x y'", "echo \"x\"",
+		"ls *.py", "echo ~", "FOO=1 python3 app.py", "FOO=1 echo {}", "cd src", "exec python3",
+		"echo `date`", "a & b", "echo (x)", "echo {a,b}", "echo a\\ b", "if true", "x # comment",
+		"echo a\nb", "command -v ls", "type ls", "hash", ": nothing", "export A=1",
+	};
+	for (size_t i = 0; i < sizeof needs / sizeof needs[0]; i++)
+		split(needs[i], 0, NULL, 0);
+}
+
+TEST(split_refuses_an_empty_line)
+{
+	char **argv = NULL;
+	pymon_error err = {0};
+	CHECK_INT(pymon_split_command("   ", &argv, &err), -EINVAL);
+	CHECK(argv == NULL);
+	CHECK(strstr(err.message, "empty") != NULL);
+}
+
+TEST(busy_names_round_trip)
+{
+	for (int m = PYMON_BUSY_RESTART; m <= PYMON_BUSY_SIGNAL; m++) {
+		enum pymon_busy back;
+		CHECK_INT(pymon_parse_busy(pymon_busy_name((enum pymon_busy)m), &back), 0);
+		CHECK_INT((int)back, m);
+	}
+	enum pymon_busy b;
+	CHECK_INT(pymon_parse_busy("reload", &b), -EINVAL);
+}
+
+static char *envp[] = {"PATH=/usr/bin:/bin", NULL};
+
+/* The child's first message or the end, within a deadline. */
+static int wait_exit(struct pm_child *c, int *status, int ms)
+{
+	struct pollfd p = {.fd = c->sock, .events = POLLIN};
+	while (poll(&p, 1, ms) > 0) {
+		int r = pm_child_read(c, status);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+TEST(spawn_reports_exec_failure_exactly)
+{
+	char *argv[] = {"no-such-program-pymon", NULL};
+	struct pm_spawn spec = {.argv = argv, .envp = envp};
+	struct pm_child c;
+	CHECK_INT(pm_spawn(&spec, &c), -ENOENT);
+	char *argv2[] = {"/etc/passwd", NULL};
+	spec.argv = argv2;
+	CHECK_INT(pm_spawn(&spec, &c), -EACCES);
+	/* Nothing is left to reap. */
+	CHECK(waitpid(-1, NULL, WNOHANG | __WALL) < 0 && errno == ECHILD);
+}
+
+TEST(spawn_reports_the_exit_status_then_the_end)
+{
+	char *argv[] = {"sh", "-c", "exit 7", NULL};
+	struct pm_spawn spec = {.argv = argv, .envp = envp};
+	struct pm_child c;
+	CHECK_INT(pm_spawn(&spec, &c), 0);
+	int status = -1;
+	CHECK_INT(wait_exit(&c, &status, 5000), 1);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 7);
+	CHECK_INT(wait_exit(&c, &status, 5000), -1);
+	pm_child_reap(&c, 5000);
+	CHECK(waitpid(-1, NULL, WNOHANG | __WALL) < 0 && errno == ECHILD);
+}
+
+TEST(spawn_leaves_the_caller_no_child_role)
+{
+	/* The guardian sends no SIGCHLD, and the caller does not become a
+	 * subreaper: a host's own waitpid(-1) never sees it. */
+	sigset_t chld, old;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
+	char *argv[] = {"true", NULL};
+	struct pm_spawn spec = {.argv = argv, .envp = envp};
+	struct pm_child c;
+	CHECK_INT(pm_spawn(&spec, &c), 0);
+	int status;
+	CHECK_INT(wait_exit(&c, &status, 5000), 1);
+	CHECK_INT(wait_exit(&c, &status, 5000), -1);
+	if (pm_spawn_silent()) /* not under valgrind, which lacks clone3 */
+		CHECK(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD); /* without __WALL: invisible */
+	pm_child_reap(&c, 5000);
+	sigset_t pending;
+	sigpending(&pending);
+	if (pm_spawn_silent())
+		CHECK(!sigismember(&pending, SIGCHLD));
+	int sub = -1;
+	prctl(PR_GET_CHILD_SUBREAPER, &sub);
+	CHECK_INT(sub, 0);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+static bool alive(pid_t pid)
+{
+	char path[64], buf[256];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	size_t n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	return p && p[2] != 'Z' && p[2] != 'X';
+}
+
+/* A command whose child leaves the group with setsid: the pid of that
+ * escapee, read from the pipe the command writes it to. */
+static pid_t spawn_escapee(struct pm_child *c, unsigned stop_timeout_ms)
+{
+	int pfd[2];
+	if (pipe(pfd) < 0)
+		return -1;
+	/* The pipe reaches the command as fd 3 (handed descriptors). */
+	char *argv[] = {"sh", "-c", "setsid sh -c 'echo $$ >&3; exec sleep 1000' 3>&3 & wait", NULL};
+	int fds[] = {pfd[1]};
+	struct pm_spawn spec = {.argv = argv, .envp = envp, .stop_timeout_ms = stop_timeout_ms, .fds = fds, .nfds = 1};
+	if (pm_spawn(&spec, c) < 0)
+		return -1;
+	close(pfd[1]);
+	char buf[32] = {0};
+	struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+	pid_t pid = -1;
+	if (poll(&p, 1, 5000) > 0 && read(pfd[0], buf, sizeof buf - 1) > 0)
+		pid = (pid_t)atoi(buf);
+	close(pfd[0]);
+	return pid;
+}
+
+static bool gone_within(pid_t pid, int ms)
+{
+	for (int i = 0; i < ms / 10; i++) {
+		if (!alive(pid))
+			return true;
+		struct timespec ts = {0, 10 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	return !alive(pid);
+}
+
+TEST(spawn_signals_escapees_with_the_tree)
+{
+	struct pm_child c;
+	pid_t esc = spawn_escapee(&c, 5000);
+	CHECK(esc > 0);
+	CHECK(alive(esc));
+	CHECK_INT(pm_child_signal(&c, SIGTERM, false), 0);
+	int status;
+	while (wait_exit(&c, &status, 5000) == 1)
+		;
+	CHECK(gone_within(esc, 5000));
+	pm_child_reap(&c, 5000);
+}
+
+TEST(spawn_stops_the_tree_when_the_caller_goes)
+{
+	struct pm_child c;
+	pid_t esc = spawn_escapee(&c, 200);
+	CHECK(esc > 0);
+	/* The caller's end closes as if the caller died. */
+	close(c.sock);
+	c.sock = -1;
+	CHECK(gone_within(esc, 5000));
+	pm_child_reap(&c, 5000);
+}
