@@ -802,7 +802,7 @@ def table(R):
                 continue
             own = None
             tr = g(r, "term_plus_respawn")
-            if vn.startswith("py-mon") and tr is not None and kill_term is not None and spawn_up is not None:
+            if vn.startswith(("py-mon", "pymon")) and tr is not None and kill_term is not None and spawn_up is not None:
                 own = tr - kill_term - spawn_up
             w(f"    {vn:36} {f1(g(r, 'save_term'), 1):>7} {f1(g(r, 'save_old_exit'), 1):>7} "
               f"{f1(g(r, 'term_exit'), 1):>10} {f1(g(r, 'old_exit_up'), 1):>9} {f1(g(r, 'up_served'), 1):>9} "
