@@ -45,6 +45,11 @@ for p in $parts; do
 		# Werkzeug's reloader takes watchdog when it can import it: the run
 		# then shows both of its reloaders.
 		has_mod watchdog || want="$want python3-watchdog"
+		# The pymon package's row: its extension is built for /usr/bin/python3.
+		if [ -f python/setup.py ]; then
+			[ -f /usr/include/python3*/Python.h ] 2>/dev/null || want="$want python3-dev"
+			has_mod setuptools || want="$want python3-setuptools"
+		fi
 		;;
 	esac
 done
@@ -85,6 +90,11 @@ for p in $parts; do
 		BUILD=$BUILD python3 bench/bench.py
 		;;
 	frameworks)
+		if [ -f python/setup.py ] && ! PYTHONPATH=python has_mod pymon; then
+			echo "bench: make python PYTHON=/usr/bin/python3 (the pymon row)" >&2
+			make python PYTHON=/usr/bin/python3 >"$OUTDIR/python-build.log" 2>&1 ||
+				note "make python PYTHON=/usr/bin/python3 failed (see $OUTDIR/python-build.log): the pymon .run() row is skipped"
+		fi
 		BUILD=$BUILD python3 bench/frameworks.py
 		;;
 	esac
