@@ -481,9 +481,7 @@ void cli_output_skipped(struct cli_output *out, unsigned kind, const char *path,
 	if (out->verbosity < 1)
 		return;
 	struct line l = {.len = 0};
-	line_add(&l, "skipped ");
-	line_add(&l, pymon_kind_name(kind));
-	line_add(&l, " ");
+	line_add(&l, "skipped %s ", pymon_kind_name(kind));
 	line_escaped(&l, path);
 	line_add(&l, ": ");
 	line_escaped(&l, why);
