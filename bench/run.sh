@@ -1,19 +1,20 @@
 #!/bin/sh
-# make bench [QUICK=1] [BENCH_ONLY=watchers|frameworks]
-#   or: sh bench/run.sh [watchers|frameworks]
+# make bench [QUICK=1] [BENCH_ONLY=watchers|frameworks|polling]
+#   or: sh bench/run.sh [watchers|frameworks|polling]
 # Builds the C helpers, installs the peers that are missing (Debian
 # packages; npm packages into bench/node_modules), then runs the harness:
 # the watchers (bench/bench.py), then save -> new code served beside the
-# frameworks' reloaders (bench/frameworks.py). A peer that cannot be had is
+# frameworks' reloaders (bench/frameworks.py), then the polling backend
+# beside the pollers (bench/polling.py). A peer that cannot be had is
 # skipped with a note. py-mon itself must be built first (`make`).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 ONLY=${1:-${BENCH_ONLY:-}}
 case $ONLY in
-"" | all) parts="watchers frameworks" ;;
-watchers | frameworks) parts=$ONLY ;;
+"" | all) parts="watchers frameworks polling" ;;
+watchers | frameworks | polling) parts=$ONLY ;;
 *)
-	echo "bench/run.sh: unknown part '$ONLY' (watchers, frameworks or all)" >&2
+	echo "bench/run.sh: unknown part '$ONLY' (watchers, frameworks, polling or all)" >&2
 	exit 2
 	;;
 esac
@@ -36,6 +37,9 @@ for p in $parts; do
 		has_cmd inotifywait || want="$want inotify-tools"
 		has_cmd fswatch || want="$want fswatch"
 		has_cmd watchmedo || want="$want python3-watchdog"
+		;;
+	polling)
+		has_mod watchdog || want="$want python3-watchdog" # its PollingObserver
 		;;
 	frameworks)
 		has_mod flask || want="$want python3-flask"
@@ -96,6 +100,10 @@ for p in $parts; do
 				note "make python PYTHON=/usr/bin/python3 failed (see $OUTDIR/python-build.log): the pymon .run() row is skipped"
 		fi
 		BUILD=$BUILD python3 bench/frameworks.py
+		;;
+	polling)
+		# nodemon -L needs bench/node_modules (the watchers part installs it).
+		BUILD=$BUILD python3 bench/polling.py
 		;;
 	esac
 	rc=$?
