@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
@@ -282,6 +283,95 @@ void pm_moves_flush(pymon_watcher *w)
 	}
 }
 
+/* ---- roots that come back ------------------------------------------- */
+
+/* Watches the nearest existing ancestor of the root's directory (the same
+ * fixed mask as every watch: a wd shared with a tree node keeps working). */
+static void wait_for_root(pymon_watcher *w, struct pm_root_wait *rw)
+{
+	rw->wd = -1;
+	char *dir = pm_strdup(rw->root->real);
+	while (dir && w->ifd >= 0) {
+		char *slash = strrchr(dir, '/');
+		if (!slash)
+			break;
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		int wd = pm_sys.inotify_add_watch(w->ifd, dir, PM_WATCH_MASK);
+		if (wd >= 0) {
+			rw->wd = wd;
+			break;
+		}
+		if (errno != ENOENT && errno != ENOTDIR)
+			break;
+		if (slash == dir)
+			break;
+	}
+	free(dir);
+}
+
+static void forget_wait_watch(pymon_watcher *w, int wd)
+{
+	if (wd < 0 || pm_wd_first(w, wd))
+		return; /* a tree node uses it too */
+	for (size_t i = 0; i < w->nwaits; i++)
+		if (w->waits[i].wd == wd)
+			return;
+	pm_sys.inotify_rm_watch(w->ifd, wd);
+}
+
+static void root_gone(pymon_watcher *w, struct pm_root *root)
+{
+	struct pm_root_wait *v = realloc(w->waits, (w->nwaits + 1) * sizeof *v);
+	if (!v)
+		return;
+	w->waits = v;
+	v[w->nwaits] = (struct pm_root_wait){.root = root, .wd = -1};
+	wait_for_root(w, &v[w->nwaits]);
+	w->nwaits++;
+}
+
+/* Something appeared in (or happened to) a watched ancestor of a deleted
+ * root: is the root back, or a step closer? */
+static void root_waits_event(pymon_watcher *w, const struct pm_raw_event *ev)
+{
+	for (size_t i = 0; i < w->nwaits;) {
+		struct pm_root_wait *rw = &w->waits[i];
+		if (rw->wd != ev->wd || !(ev->mask & (IN_CREATE | IN_MOVED_TO | IN_IGNORED | IN_DELETE_SELF))) {
+			i++;
+			continue;
+		}
+		struct stat st;
+		struct pm_root *root = rw->root;
+		int old = rw->wd;
+		if (stat(root->real, &st) == 0 && S_ISDIR(st.st_mode)) {
+			*rw = w->waits[--w->nwaits];
+			forget_wait_watch(w, old);
+			pymon_error err = {0};
+			const char *name = root->display[0] ? root->display : ".";
+			size_t before = w->unwatched;
+			if (pm_scan(w, root, NULL, NULL, true, &err) < 0)
+				scan_failed(w, &err, before);
+			else
+				pm_warn(w, "%s is back; watching it again", name);
+			continue;
+		}
+		wait_for_root(w, rw); /* a deeper ancestor, or a new one */
+		if (rw->wd != old)
+			forget_wait_watch(w, old);
+		i++;
+	}
+}
+
+void pm_root_waits_free(pymon_watcher *w)
+{
+	free(w->waits);
+	w->waits = NULL;
+	w->nwaits = 0;
+}
+
 static void self_event(pymon_watcher *w, const struct pm_raw_event *ev)
 {
 	struct nodeset s;
@@ -292,10 +382,13 @@ static void self_event(pymon_watcher *w, const struct pm_raw_event *ev)
 			continue;
 		bool is_root = !n->parent;
 		if (ev->mask & IN_IGNORED) {
+			struct pm_root *root = n->root;
 			if (is_root)
-				pm_warn(w, "%s is no longer watched (removed or unmounted)",
-				        n->root->display[0] ? n->root->display : ".");
+				pm_warn(w, "%s is no longer watched (removed or unmounted); watching for it to come back",
+				        root->display[0] ? root->display : ".");
 			pm_node_drop(w, n, ev->wd);
+			if (is_root)
+				root_gone(w, root);
 		} else if ((ev->mask & IN_UNMOUNT) && !is_root && n->parent->dev != n->dev) {
 			/* A file system mounted inside the tree went away: the
 			 * directory it covered is there again, with its own
@@ -312,8 +405,9 @@ static void self_event(pymon_watcher *w, const struct pm_raw_event *ev)
 				free(name);
 			}
 		} else if (ev->mask & (IN_DELETE_SELF | IN_UNMOUNT)) {
+			struct pm_root *root = n->root;
 			if (is_root)
-				pm_warn(w, "%s was %s; it is no longer watched", n->root->display[0] ? n->root->display : ".",
+				pm_warn(w, "%s was %s; watching for it to come back", root->display[0] ? root->display : ".",
 				        ev->mask & IN_UNMOUNT ? "unmounted" : "deleted");
 			if (is_root && !n->root->file) {
 				struct pymon_observer *o = n->root->obs;
@@ -323,6 +417,8 @@ static void self_event(pymon_watcher *w, const struct pm_raw_event *ev)
 				}
 			}
 			pm_node_drop(w, n, -1);
+			if (is_root)
+				root_gone(w, root);
 		} else if ((ev->mask & IN_MOVE_SELF) && is_root && !n->root->file) {
 			pm_warn(w, "%s was moved away; events below it keep the old path",
 			        n->root->display[0] ? n->root->display : ".");
@@ -338,6 +434,8 @@ void pm_handle_event(pymon_watcher *w, const struct pm_raw_event *ev)
 		return;
 	}
 	pm_git_lock_event(w, ev->wd, ev->mask, ev->name);
+	if (w->nwaits)
+		root_waits_event(w, ev);
 	if (!ev->namelen) {
 		self_event(w, ev);
 		return;
@@ -380,6 +478,10 @@ void pm_handle_event(pymon_watcher *w, const struct pm_raw_event *ev)
 			/* IN_CLOSE_WRITE alone is no change: every SQLite read
 			 * opens the database for writing and writes nothing. */
 			pm_observer_event(n, name, PYMON_MODIFY, is_dir, NULL);
+			/* A directory that could not be read (EACCES) when it was
+			 * scanned: its permissions changed, try it again. */
+			if (is_dir && (ev->mask & IN_ATTRIB) && !n->root->file && !pm_node_find_child(n, name))
+				new_directory(w, n, name);
 		} else if ((ev->mask & IN_CLOSE_WRITE) && pm_is_ignore_file(name)) {
 			ignore_file_changed(w, n);
 		}

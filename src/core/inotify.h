@@ -25,5 +25,6 @@ void pm_inotify_ready(pymon_watcher *w, struct pm_source *src, uint32_t events);
 void pm_handle_event(pymon_watcher *w, const struct pm_raw_event *ev);
 void pm_moves_flush(pymon_watcher *w);
 void pm_overflow(pymon_watcher *w);
+void pm_root_waits_free(pymon_watcher *w);
 
 #endif

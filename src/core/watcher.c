@@ -134,6 +134,7 @@ PM_API void pymon_watcher_free(pymon_watcher *w)
 		close(w->ifd);
 	w->ifd = -1;
 	pm_tree_free(w);
+	pm_root_waits_free(w);
 	for (struct pymon_observer *o = w->observers, *next; o; o = next) {
 		next = o->next;
 		observer_free(o);

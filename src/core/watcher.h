@@ -53,6 +53,13 @@ struct pm_pending_move {
 	char *name;
 };
 
+/* A root that was deleted: its nearest existing ancestor is watched until
+ * the root's directory is there again. */
+struct pm_root_wait {
+	struct pm_root *root;
+	int wd; /* of the ancestor; -1 when none could be watched */
+};
+
 /* A descriptor added with pymon_watcher_add_fd(). */
 struct pm_fdwatch {
 	struct pm_source src;
@@ -75,6 +82,8 @@ struct pymon_watcher {
 	uint64_t moves_deadline_ns; /* unpaired MOVED_FROMs count as moved out then */
 	uint32_t move_seq;          /* last pending move id given out */
 	int *resync;                /* wds of directories to read again (scan races) */
+	struct pm_root_wait *waits; /* deleted roots waiting to come back */
+	size_t nwaits;
 	size_t ngitwatch;           /* roots with a git_wd: index.lock is looked for */
 	size_t unwatched;           /* directories left unwatched (ENOSPC) since start */
 	size_t nresync, capresync;

@@ -104,6 +104,24 @@ def pymon_of(pid):
     return parent(g) if g else None
 
 
+def unreadable_prefix(path):
+    """A command prefix under which a chmod 000 directory at `path` cannot
+    be read, and why not when there is none (skip the test then). Tests
+    often run as root, and root reads a chmod 000 directory anyway
+    (CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH): then the command runs without
+    those two capabilities (setpriv), which makes the mode bits count."""
+    prefix = []
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            return None, "running as root, and setpriv (util-linux) is not there to drop CAP_DAC_OVERRIDE"
+        prefix = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+        if subprocess.run(prefix + ["true"], capture_output=True).returncode != 0:
+            return None, "running as root, and setpriv cannot drop CAP_DAC_OVERRIDE here"
+    if subprocess.run(prefix + ["ls", path], capture_output=True).returncode == 0:
+        return None, "a chmod 000 directory is still readable here (capabilities)"
+    return prefix, None
+
+
 def fd_count(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
 

@@ -25,7 +25,7 @@ import sys
 import time
 import unittest
 
-from support import (PYMON, TIMEOUT, TempDirTest, alive, children, comm, cpu_seconds, descendants,
+from support import (PYMON, TIMEOUT, TempDirTest, unreadable_prefix, alive, children, comm, cpu_seconds, descendants,
                      guardian_of, parent, proc_state, pymon_of, wait_for, write)
 
 CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
@@ -443,24 +443,11 @@ class Trees(Scenario):
         self.wait_run_with("w/a/g.py", n)
 
     def test_unreadable_directory(self):
-        # Tests often run as root, and root reads a chmod 000 directory
-        # anyway (CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH). Then py-mon runs
-        # without those two capabilities (setpriv), which makes the mode
-        # bits count for root as for anyone.
-        prefix = []
-        if os.geteuid() == 0:
-            if not shutil.which("setpriv"):
-                self.skipTest("running as root, so chmod 000 does not stop reading, and setpriv "
-                              "(util-linux) is not there to drop CAP_DAC_OVERRIDE")
-            prefix = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
-            if subprocess.run(prefix + ["true"], capture_output=True).returncode != 0:
-                self.skipTest("running as root, so chmod 000 does not stop reading, and setpriv "
-                              "cannot drop CAP_DAC_OVERRIDE here")
         write(self.path("w", "secret", "x.py"))
         os.chmod(self.path("w", "secret"), 0)
-        probe = subprocess.run(prefix + ["ls", self.path("w", "secret")], capture_output=True)
-        if probe.returncode == 0:
-            self.skipTest("a chmod 000 directory is still readable here (capabilities)")
+        prefix, why = unreadable_prefix(self.path("w", "secret"))
+        if prefix is None:
+            self.skipTest(why)
         argv = [PYMON, "--no-color", "-w", "w", "%s %s serve" % (sys.executable, CHILD)]
         env = dict(os.environ, LOG=self.log)
         self.pm = PyMon(prefix + argv, self.dir, env, self.path("out.0"), self.path("err.0"))
