@@ -254,6 +254,135 @@ static struct qitem pop(struct queue *q)
 	return q->items[q->head++];
 }
 
+#define COUNT_MAX 1000000 /* directories counted after the budget ran out */
+
+struct tally {
+	struct pm_node *top; /* a child of the root's node: where they are */
+	size_t dirs;
+};
+
+static int by_dirs(const void *a, const void *b)
+{
+	size_t x = ((const struct tally *)a)->dirs, y = ((const struct tally *)b)->dirs;
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/*
+ * The watch budget ran out at start. Rather than stop there, go on reading
+ * the rest of the tree (the same walk, without watching) to say how many
+ * directories it wants and which subtrees hold them, then drop what was
+ * read: the error names what to ignore or how far to raise the limit.
+ */
+static void explain_budget(pymon_watcher *w, struct queue *q, struct pm_node *first, size_t *nopen,
+                           pymon_error *err)
+{
+	struct pm_node **tops = malloc((q->len + 1) * sizeof *tops);
+	struct pm_node **todo = NULL;
+	struct tally *t = NULL;
+	size_t ntops = 0, ntodo = 0, captodo = 0, nt = 0, wanted = w->nwatches, counted = 0;
+	struct listing l = {0};
+	if (!tops)
+		goto out;
+	tops[ntops++] = first;
+	while (q->len) {
+		struct qitem it = pop(q);
+		unref(it.up, nopen);
+		tops[ntops++] = it.n;
+	}
+	for (size_t i = 0; i < ntops; i++) {
+		if (ntodo == captodo) {
+			captodo = captodo ? captodo * 2 : 64;
+			struct pm_node **p = realloc(todo, captodo * sizeof *p);
+			if (!p)
+				goto out;
+			todo = p;
+		}
+		todo[ntodo++] = tops[i];
+	}
+	while (ntodo && counted < COUNT_MAX) {
+		struct pm_node *n = todo[--ntodo];
+		counted++;
+		struct pm_node *top = n;
+		while (top->parent && top->parent->parent)
+			top = top->parent;
+		size_t k = 0;
+		while (k < nt && t[k].top != top)
+			k++;
+		if (k == nt) {
+			struct tally *p = realloc(t, (nt + 1) * sizeof *p);
+			if (!p)
+				break;
+			t = p;
+			t[nt++] = (struct tally){.top = top};
+		}
+		t[k].dirs++;
+		int fd = pm_node_open(n, NULL);
+		if (fd < 0 || read_listing(fd, &l) < 0) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		if (vcs_on(n->root) && listing_has_ignore_file(&l))
+			pm_rules_load(w, n, fd);
+		for (size_t off = 0; off < l.len;) {
+			unsigned char type = (unsigned char)l.buf[off];
+			const char *name = l.buf + off + 1;
+			size_t len = strlen(name);
+			off += len + 2;
+			if (!entry_is_dir(fd, type, name) || pm_ignored(n, name, true, NULL, 0))
+				continue;
+			struct pm_node *c = pm_node_new(n->root, n, name, len);
+			if (!c)
+				continue;
+			if (ntodo == captodo) {
+				captodo *= 2;
+				struct pm_node **p = realloc(todo, captodo * sizeof *p);
+				if (!p)
+					continue; /* c stays in the tree and is dropped with its top */
+				todo = p;
+			}
+			todo[ntodo++] = c;
+		}
+		close(fd);
+	}
+	wanted += counted;
+	qsort(t, nt, sizeof *t, by_dirs);
+	struct pm_buf msg = {0};
+	char head[160];
+	snprintf(head, sizeof head,
+	         "; the tree wants %s%zu directories (the limit must cover them and other programs' watches); "
+	         "the biggest subtrees: ", counted >= COUNT_MAX ? "more than " : "", wanted);
+	if (pm_buf_put(&msg, err->message, strlen(err->message)) == 0 && pm_buf_put(&msg, head, strlen(head)) == 0) {
+		for (size_t i = 0; i < nt && i < 3; i++) {
+			struct pm_buf d = {0};
+			char part[128];
+			if (pm_node_display(t[i].top, NULL, &d) < 0)
+				break;
+			snprintf(part, sizeof part, "%s%s/: %zu director%s", i ? ", " : "", d.s && d.s[0] ? d.s : ".",
+			         t[i].dirs, t[i].dirs == 1 ? "y" : "ies");
+			pm_buf_put(&msg, part, strlen(part));
+			pm_buf_free(&d);
+		}
+		if (nt && t[0].top->parent) {
+			struct pm_buf d = {0};
+			pm_node_relpath(t[0].top, &d); /* -i patterns are relative to the root */
+			char tail[300];
+			snprintf(tail, sizeof tail, " - add -i %s/ if it need not be watched", d.s ? d.s : "");
+			pm_buf_put(&msg, tail, strlen(tail));
+			pm_buf_free(&d);
+		}
+		snprintf(err->message, sizeof err->message, "%s", msg.s);
+	}
+	pm_buf_free(&msg);
+out:
+	for (size_t i = 0; tops && i < ntops; i++)
+		pm_node_drop(w, tops[i], -1);
+	free(tops);
+	free(todo);
+	free(t);
+	free(l.buf);
+}
+
 /* The queue holds nodes that are linked in the tree but not yet watched;
  * a node dropped meanwhile (it cannot be: nothing else runs during a scan)
  * would be a bug. Nodes that fail to watch are dropped here. */
@@ -281,6 +410,11 @@ static int scan_queue(pymon_watcher *w, struct queue *q, bool report, pymon_erro
 			continue;
 		}
 		if (fd < 0) {
+			if (fd == -ENOSPC && n->parent) {
+				ret = fd;
+				explain_budget(w, q, n, &nopen, err);
+				break;
+			}
 			if (fd != -ENOENT) {
 				ret = fd;
 				/* Leave the rest unwatched but consistent. */

@@ -799,6 +799,9 @@ class Limits(Scenario):
         self.assertEqual(r.returncode, 1, err)
         self.assertIn("fs.inotify.max_user_watches", err)
         self.assertIn("sysctl", err)
+        # What it wanted and where: the root and its 20 directories.
+        self.assertIn("the tree wants 21 directories", err)
+        self.assertRegex(err, r"the biggest subtrees: w/d\d\d/: 1 directory, ")
         self.assertEqual(self.runs(), [], "the command ran although the tree could not be watched")
 
 
