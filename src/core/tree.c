@@ -14,14 +14,56 @@
 #include <stdlib.h>
 #include <string.h>
 
+static struct pm_node *node_alloc(pymon_watcher *w)
+{
+	if (!w->free_nodes) {
+		void **chunks = realloc(w->node_chunks, (w->nchunks + 1) * sizeof *chunks);
+		if (!chunks)
+			return NULL;
+		w->node_chunks = chunks;
+		struct pm_node *c = malloc(PM_NODES_PER_CHUNK * sizeof *c);
+		if (!c)
+			return NULL;
+		chunks[w->nchunks++] = c;
+		for (size_t i = PM_NODES_PER_CHUNK; i-- > 0;) {
+			c[i].next = w->free_nodes;
+			w->free_nodes = &c[i];
+		}
+	}
+	struct pm_node *n = w->free_nodes;
+	w->free_nodes = n->next;
+	memset(n, 0, sizeof *n);
+	return n;
+}
+
+static void node_release(pymon_watcher *w, struct pm_node *n)
+{
+	n->next = w->free_nodes;
+	w->free_nodes = n;
+}
+
+/* Points n->name at a copy of name: in the node when it fits. */
+static int set_name(struct pm_node *n, const char *name, size_t len)
+{
+	char *to = len < sizeof n->short_name ? n->short_name : malloc(len + 1);
+	if (!to)
+		return -ENOMEM;
+	memmove(to, name, len);
+	to[len] = '\0';
+	if (n->name && n->name != n->short_name && n->name != to)
+		free(n->name);
+	n->name = to;
+	return 0;
+}
+
 struct pm_node *pm_node_new(struct pm_root *root, struct pm_node *parent, const char *name, size_t len)
 {
-	struct pm_node *n = calloc(1, sizeof *n);
+	pymon_watcher *w = root->obs->w;
+	struct pm_node *n = node_alloc(w);
 	if (!n)
 		return NULL;
-	n->name = pm_strndup(name, len);
-	if (!n->name) {
-		free(n);
+	if (set_name(n, name, len) < 0) {
+		node_release(w, n);
 		return NULL;
 	}
 	n->root = root;
@@ -107,12 +149,15 @@ void pm_tree_drop_unsettled(pymon_watcher *w, struct pm_node *top)
 
 int pm_node_rename(struct pm_node *n, struct pm_node *new_parent, const char *name)
 {
+	/* Into a buffer of its own first: name may be n's own short_name. */
 	char *copy = pm_strdup(name);
 	if (!copy)
 		return -ENOMEM;
+	int r = set_name(n, copy, strlen(copy));
+	free(copy);
+	if (r < 0)
+		return r;
 	pm_node_unlink(n);
-	free(n->name);
-	n->name = copy;
 	n->moving = 0;
 	pm_node_link(new_parent, n);
 	return 0;
@@ -324,11 +369,12 @@ static void free_one(pymon_watcher *w, struct pm_node *n, int gone_wd)
 	if (n->root && n->root->node == n)
 		n->root->node = NULL;
 	pm_dirrules_free(n->rules);
-	free(n->name);
+	if (n->name != n->short_name)
+		free(n->name);
 	if (n->snap)
 		w->npolled--;
 	free(n->snap);
-	free(n);
+	node_release(w, n);
 }
 
 void pm_node_drop(pymon_watcher *w, struct pm_node *n, int gone_wd)
@@ -358,4 +404,10 @@ void pm_tree_free(pymon_watcher *w)
 	free(w->buckets);
 	w->buckets = NULL;
 	w->nbuckets = 0;
+	for (size_t i = 0; i < w->nchunks; i++)
+		free(w->node_chunks[i]);
+	free(w->node_chunks);
+	w->node_chunks = NULL;
+	w->nchunks = 0;
+	w->free_nodes = NULL;
 }

@@ -39,9 +39,15 @@ struct pm_node {
 	 * onto its name (its DELETE_SELF follows, or, for an exchange, its own
 	 * MOVED_FROM). Moves are paired by node, never by name after the fact. */
 	uint32_t moving;
-	char *name;                               /* component name; "" for a root's node */
+	char *name;                               /* component name; "" for a root's node:
+	                                             short_name, or malloc'd when longer */
 	struct pm_snap *snap;                     /* polled directories: the last round's entries */
+	char short_name[16];                      /* most names fit: no allocation of their own */
 };
+
+/* Nodes come from per-watcher chunks (no malloc header per directory) and
+ * go back to a free list; the chunks are freed with the watcher. */
+#define PM_NODES_PER_CHUNK 512
 
 /* A root of an observer: a directory watched recursively, or a file whose
  * parent directory is watched without recursion and filtered by name. */

@@ -77,6 +77,9 @@ struct pymon_watcher {
 	/* wd -> nodes */
 	struct pm_node **buckets;
 	size_t nbuckets, nnodes, nwatches, npolled;
+	struct pm_node *free_nodes; /* node chunks (tree.c) */
+	void **node_chunks;
+	size_t nchunks;
 	struct pm_pending_move *moves;
 	size_t nmoves, capmoves;
 	uint64_t moves_deadline_ns; /* unpaired MOVED_FROMs count as moved out then */

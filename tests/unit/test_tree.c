@@ -39,7 +39,7 @@ static void cleanup(pymon_watcher *w, struct pm_root **roots, size_t n)
 		free(roots[i]->real);
 		free(roots[i]);
 	}
-	free(w->buckets);
+	pm_tree_free(w); /* the table and the node chunks */
 }
 
 static struct pm_node *watched(pymon_watcher *w, struct pm_root *r, struct pm_node *parent, const char *name, int wd)
@@ -55,6 +55,7 @@ TEST(tree_paths_and_rename)
 {
 	pymon_watcher w = {0};
 	struct pymon_observer o = {0};
+	o.w = &w;
 	struct pm_root *r = fake_root(&o, "src", "/home/u/p/src");
 	struct pm_node *root = watched(&w, r, NULL, "", 1);
 	r->node = root;
@@ -90,6 +91,7 @@ TEST(tree_display_of_dot_root_is_relative)
 {
 	pymon_watcher w = {0};
 	struct pymon_observer o = {0};
+	o.w = &w;
 	struct pm_root *r = fake_root(&o, "", "/p");
 	struct pm_node *root = watched(&w, r, NULL, "", 1);
 	struct pm_buf buf = {0};
@@ -106,6 +108,7 @@ TEST(tree_drop_removes_subtree_and_watches)
 {
 	pymon_watcher w = {0};
 	struct pymon_observer o = {0};
+	o.w = &w;
 	pm_sys.inotify_rm_watch = fake_rm;
 	struct pm_root *r = fake_root(&o, "", "/p");
 	struct pm_node *root = watched(&w, r, NULL, "", 1);
@@ -134,6 +137,7 @@ TEST(tree_shared_wd_keeps_watch_until_last_node)
 {
 	pymon_watcher w = {0};
 	struct pymon_observer o1 = {0}, o2 = {0};
+	o1.w = o2.w = &w;
 	pm_sys.inotify_rm_watch = fake_rm;
 	struct pm_root *r1 = fake_root(&o1, "", "/p");
 	struct pm_root *r2 = fake_root(&o2, "src", "/p/src");
@@ -161,6 +165,7 @@ TEST(tree_reused_wd_never_maps_to_stale_node)
 {
 	pymon_watcher w = {0};
 	struct pymon_observer o = {0};
+	o.w = &w;
 	pm_sys.inotify_rm_watch = fake_rm;
 	struct pm_root *r = fake_root(&o, "", "/p");
 	struct pm_node *root = watched(&w, r, NULL, "", 1);
@@ -183,6 +188,7 @@ TEST(tree_table_grows_with_many_nodes)
 {
 	pymon_watcher w = {0};
 	struct pymon_observer o = {0};
+	o.w = &w;
 	struct pm_root *r = fake_root(&o, "", "/p");
 	struct pm_node *root = watched(&w, r, NULL, "", 1);
 	char name[32];
@@ -201,6 +207,7 @@ TEST(tree_nodes_on_their_way_out_are_found_by_move_not_by_name)
 {
 	pymon_watcher w = {0};
 	struct pymon_observer o = {0};
+	o.w = &w;
 	struct pm_root *r = fake_root(&o, "", "/p");
 	struct pm_node *root = watched(&w, r, NULL, "", 1);
 	r->node = root;
