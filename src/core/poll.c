@@ -221,8 +221,8 @@ bool pm_poll_wanted(pymon_watcher *w, struct pm_node *n, int dirfd)
 	struct stat st;
 	bool mount = !n->parent;
 	if (fstat(dirfd, &st) == 0) {
-		mount |= n->parent && n->parent->dev && st.st_dev != n->parent->dev;
-		n->dev = st.st_dev;
+		mount |= n->parent && n->parent->dev && (uint32_t)st.st_dev != n->parent->dev;
+		n->dev = (uint32_t)st.st_dev;
 		n->ino = st.st_ino;
 	}
 	if (w->poll_mode == PYMON_POLL_NEVER)
@@ -315,7 +315,7 @@ static void poll_dir(struct round *r, struct pm_node *n)
 	/* Another directory under the node's path (removed and made again, or
 	 * swapped): its parent's round reports the replacement. */
 	struct stat st;
-	if (fstat(fd, &st) < 0 || st.st_ino != n->ino || st.st_dev != n->dev) {
+	if (fstat(fd, &st) < 0 || st.st_ino != n->ino || (uint32_t)st.st_dev != n->dev) {
 		close(fd);
 		return;
 	}

@@ -552,7 +552,7 @@ int pm_resync(pymon_watcher *w, struct pm_node *top, pymon_error *err)
 		if (n->root->file)
 			continue;
 		struct stat st;
-		if (fd < 0 || fstat(fd, &st) < 0 || st.st_ino != n->ino || st.st_dev != n->dev) {
+		if (fd < 0 || fstat(fd, &st) < 0 || st.st_ino != n->ino || (uint32_t)st.st_dev != n->dev) {
 			if (fd >= 0)
 				close(fd);
 			if (n->parent) {
@@ -598,7 +598,7 @@ int pm_resync(pymon_watcher *w, struct pm_node *top, pymon_error *err)
 			struct pm_node *c = pm_node_find_child(n, name);
 			struct stat cst;
 			if (c && fstatat(fd, name, &cst, AT_SYMLINK_NOFOLLOW) == 0 && cst.st_ino == c->ino &&
-			    cst.st_dev == c->dev) {
+			    (uint32_t)cst.st_dev == c->dev) {
 				if (push(&q, c, self) < 0)
 					ret = pm_err(err, -ENOMEM, "out of memory");
 				else if (self)

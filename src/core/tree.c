@@ -76,10 +76,7 @@ struct pm_node *pm_node_new(struct pm_root *root, struct pm_node *parent, const 
 void pm_node_link(struct pm_node *parent, struct pm_node *n)
 {
 	n->parent = parent;
-	n->prev = NULL;
 	n->next = parent->child;
-	if (parent->child)
-		parent->child->prev = n;
 	parent->child = n;
 }
 
@@ -87,14 +84,15 @@ void pm_node_unlink(struct pm_node *n)
 {
 	if (!n->parent)
 		return;
-	if (n->prev)
-		n->prev->next = n->next;
-	else
-		n->parent->child = n->next;
-	if (n->next)
-		n->next->prev = n->prev;
+	/* O(1) for the first child (a subtree is dropped that way), else a
+	 * walk of the siblings. */
+	struct pm_node **pp = &n->parent->child;
+	while (*pp && *pp != n)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = n->next;
 	n->parent = NULL;
-	n->prev = n->next = NULL;
+	n->next = NULL;
 }
 
 struct pm_node *pm_node_find_child(struct pm_node *parent, const char *name)

@@ -25,12 +25,16 @@ struct pm_snap;
  */
 struct pm_node {
 	struct pm_node *parent;                   /* NULL for a root's node */
-	struct pm_node *child, *prev, *next;      /* children, doubly linked siblings */
+	struct pm_node *child, *next;             /* children, siblings (singly linked: a
+	                                             subtree is dropped first child first) */
 	struct pm_node *hash_next;                /* bucket chain of the wd table */
 	struct pm_root *root;
 	struct pm_dirrules *rules;                /* NULL when the directory has none */
-	dev_t dev;
+	char *name;                               /* component name; "" for a root's node:
+	                                             short_name, or malloc'd when longer */
+	struct pm_snap *snap;                     /* polled directories: the last round's entries */
 	ino_t ino;
+	uint32_t dev;                             /* st_dev: the kernel's dev_t is 32 bits */
 	int wd;                                   /* -1 until watched */
 	/* 0: settled, found by name. Otherwise the node is on its way out of
 	 * its name and lookups by name pass it over: the id of the pending
@@ -39,11 +43,8 @@ struct pm_node {
 	 * onto its name (its DELETE_SELF follows, or, for an exchange, its own
 	 * MOVED_FROM). Moves are paired by node, never by name after the fact. */
 	uint32_t moving;
-	char *name;                               /* component name; "" for a root's node:
-	                                             short_name, or malloc'd when longer */
-	struct pm_snap *snap;                     /* polled directories: the last round's entries */
-	char short_name[16];                      /* most names fit: no allocation of their own */
-};
+	char short_name[12];                      /* most names fit: no allocation of their own */
+};                                            /* 96 bytes on 64-bit */
 
 /* Nodes come from per-watcher chunks (no malloc header per directory) and
  * go back to a free list; the chunks are freed with the watcher. */

@@ -243,3 +243,32 @@ TEST(tree_nodes_on_their_way_out_are_found_by_move_not_by_name)
 	CHECK(pm_wd_first(&w, 3) == NULL);
 	cleanup(&w, &r, 1);
 }
+
+TEST(tree_node_is_96_bytes_and_names_move_between_node_and_heap)
+{
+	/* The memory budget: one node per directory, no allocation of its
+	 * own for names up to 11 bytes. */
+	CHECK_INT((int)sizeof(struct pm_node), 96);
+	pm_sys.inotify_rm_watch = fake_rm;
+	pymon_watcher w = {0};
+	struct pymon_observer o = {0};
+	o.w = &w;
+	struct pm_root *r = fake_root(&o, "", "/p");
+	struct pm_node *root = watched(&w, r, NULL, "", 1);
+	r->node = root;
+	struct pm_node *a = watched(&w, r, root, "elevenchars", 2);
+	CHECK(a->name == a->short_name);
+	CHECK_INT(pm_node_rename(a, root, "twelve_chars"), 0);
+	CHECK(a->name != a->short_name);
+	CHECK_STR(a->name, "twelve_chars");
+	CHECK_INT(pm_node_rename(a, root, "short"), 0);
+	CHECK(a->name == a->short_name);
+	CHECK_STR(a->name, "short");
+	/* A freed node's memory is reused by the next one. */
+	struct pm_node *b = watched(&w, r, root, "b", 3);
+	pm_node_drop(&w, b, -1);
+	struct pm_node *c = watched(&w, r, root, "c", 4);
+	CHECK(c == b);
+	CHECK(pm_node_find_child(root, "c") == c && pm_node_find_child(root, "short") == a);
+	cleanup(&w, &r, 1);
+}
