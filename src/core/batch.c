@@ -51,17 +51,25 @@ static void merge(struct pm_batch_entry *e, unsigned kind, const char *from, int
 		e->kind = PYMON_CREATE;
 }
 
-int pm_batch_add(struct pm_batch *b, unsigned kind, const char *path, const char *from, int is_dir)
+static struct pm_batch_entry *find(const struct pm_batch *b, const char *path, uint32_t h)
 {
-	uint32_t h = hash_str(path);
-	if (b->nslots) {
-		for (size_t k = h & (b->nslots - 1); b->slots[k]; k = (k + 1) & (b->nslots - 1)) {
-			struct pm_batch_entry *e = &b->entries[b->slots[k] - 1];
-			if (e->hash == h && strcmp(e->path, path) == 0) {
-				merge(e, kind, from, is_dir);
-				return 0;
-			}
-		}
+	if (!b->nslots)
+		return NULL;
+	for (size_t k = h & (b->nslots - 1); b->slots[k]; k = (k + 1) & (b->nslots - 1)) {
+		struct pm_batch_entry *e = &b->entries[b->slots[k] - 1];
+		if (e->hash == h && strcmp(e->path, path) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+static int add_hashed(struct pm_batch *b, unsigned kind, const char *path, const char *from, int is_dir,
+                      uint32_t h)
+{
+	struct pm_batch_entry *found = find(b, path, h);
+	if (found) {
+		merge(found, kind, from, is_dir);
+		return 0;
 	}
 	if (b->limit && b->count >= b->limit) {
 		b->dropped++;
@@ -101,6 +109,11 @@ int pm_batch_add(struct pm_batch *b, unsigned kind, const char *path, const char
 	return 0;
 }
 
+int pm_batch_add(struct pm_batch *b, unsigned kind, const char *path, const char *from, int is_dir)
+{
+	return add_hashed(b, kind, path, from, is_dir, hash_str(path));
+}
+
 void pm_batch_clear(struct pm_batch *b)
 {
 	for (size_t i = 0; i < b->count; i++) {
@@ -130,23 +143,91 @@ void pm_batch_free(struct pm_batch *b)
 	memset(b, 0, sizeof *b);
 }
 
+/* An event went into the batch: the quiet period starts again. The one
+ * place that computes a batch's deadline. */
+static void restart_quiet(struct pymon_observer *o)
+{
+	o->deadline_ns = pm_now_ns() + (uint64_t)o->delay_ms * 1000000u;
+}
+
+/*
+ * The display path of `name` in `dir` (of `dir` itself when name is NULL),
+ * the string pm_node_display() builds, written into buf when it fits, else
+ * into a block in *heap that the caller frees. Returns the path (length in
+ * *len), or NULL when out of memory.
+ */
+static char *display_path(const struct pm_node *dir, const char *name, char *buf, size_t cap, char **heap,
+                          size_t *len)
+{
+	const struct pm_root *r = dir->root;
+	const char *pre = r->display;
+	size_t plen = strlen(pre), rl = 0, nlen = name ? strlen(name) : 0;
+
+	if (r->file && name && !dir->parent && strcmp(name, r->file) == 0)
+		rl = nlen = 0; /* a file root's own file: its display path alone */
+	else
+		for (const struct pm_node *p = dir; p->parent; p = p->parent)
+			rl += strlen(p->name) + 1;
+	if (rl)
+		rl--; /* no '/' before the first component */
+	/* A '/' between parts, as pm_node_display: unless what is before
+	 * is empty or already ends in one (a root "/"). Names hold no '/'. */
+	size_t sep1 = rl && plen && pre[plen - 1] != '/';
+	size_t before = plen + sep1 + rl;
+	size_t sep2 = nlen && before && (rl || pre[plen - 1] != '/');
+	size_t total = before + sep2 + nlen;
+	char *s = buf;
+	if (total + 1 > cap && !(s = *heap = malloc(total + 1)))
+		return NULL;
+	memcpy(s, pre, plen);
+	if (sep1)
+		s[plen] = '/';
+	char *end = s + before;
+	for (const struct pm_node *p = dir; rl && p->parent; p = p->parent) {
+		size_t l = strlen(p->name);
+		end -= l;
+		memcpy(end, p->name, l);
+		if (end > s + plen + sep1)
+			*--end = '/';
+	}
+	if (sep2)
+		s[before] = '/';
+	memcpy(s + before + sep2, name, nlen);
+	s[total] = '\0';
+	*len = total;
+	return s;
+}
+
 void pm_observer_event(struct pm_node *dir, const char *name, unsigned kind, bool is_dir,
                        const char *from_display)
 {
 	struct pymon_observer *o = dir->root->obs;
-	if (!pm_event_counts(dir, name, kind, is_dir))
+	if (!pm_kind_counts(o, kind, is_dir))
 		return;
-	struct pm_buf path = {0};
-	if (pm_node_display(dir, kind == PYMON_RESCAN ? NULL : name, &path) < 0)
+	/* The display path first, in one buffer on the stack: the batch is
+	 * keyed by it, and a path already in the batch has passed the
+	 * filter; a close-after-write merges without matching any rule. */
+	char buf[512], *heap = NULL;
+	size_t len = 0;
+	const char *path = display_path(dir, kind == PYMON_RESCAN ? NULL : name, buf, sizeof buf, &heap, &len);
+	if (!path)
 		return;
-	if (kind == PYMON_RESCAN && path.len == 0)
-		pm_buf_put(&path, ".", 1);
-	pm_observer_push(o, kind, path.s, from_display, is_dir);
-	pm_buf_free(&path);
+	if (kind == PYMON_RESCAN && len == 0)
+		path = ".";
+	uint32_t h = hash_str(path);
+	struct pm_batch_entry *e = kind == PYMON_RESCAN ? NULL : find(&o->batch, path, h);
+	if (e && e->is_dir == (int)is_dir) {
+		merge(e, kind, from_display, is_dir);
+		restart_quiet(o);
+	} else if (kind == PYMON_RESCAN || pm_visible(dir, name, is_dir)) {
+		add_hashed(&o->batch, kind, path, from_display, is_dir, h);
+		restart_quiet(o);
+	}
+	free(heap);
 }
 
 void pm_observer_push(struct pymon_observer *o, unsigned kind, const char *path, const char *from, int is_dir)
 {
 	pm_batch_add(&o->batch, kind, path, from, is_dir);
-	o->deadline_ns = pm_now_ns() + (uint64_t)o->delay_ms * 1000000u;
+	restart_quiet(o);
 }

@@ -47,9 +47,8 @@ bool pm_visible(struct pm_node *dir, const char *name, bool is_dir)
 	return !pm_ignored(dir, name, is_dir, NULL, 0);
 }
 
-bool pm_event_counts(struct pm_node *dir, const char *name, unsigned kind, bool is_dir)
+bool pm_kind_counts(const struct pymon_observer *o, unsigned kind, bool is_dir)
 {
-	const struct pymon_observer *o = dir->root->obs;
 	if (kind == PYMON_RESCAN)
 		return true; /* always delivered */
 	if (!(o->kinds & kind))
@@ -57,9 +56,14 @@ bool pm_event_counts(struct pm_node *dir, const char *name, unsigned kind, bool 
 	/* With an extension filter a new directory is not news (its matching
 	 * files are reported by the scan), but one that goes or moves takes
 	 * its files along. */
-	if (is_dir && o->nexts && (kind == PYMON_CREATE || kind == PYMON_MODIFY))
-		return false;
-	return pm_visible(dir, name, is_dir);
+	return !(is_dir && o->nexts && (kind == PYMON_CREATE || kind == PYMON_MODIFY));
+}
+
+bool pm_event_counts(struct pm_node *dir, const char *name, unsigned kind, bool is_dir)
+{
+	if (kind == PYMON_RESCAN)
+		return true;
+	return pm_kind_counts(dir->root->obs, kind, is_dir) && pm_visible(dir, name, is_dir);
 }
 
 struct verdict {
