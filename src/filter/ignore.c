@@ -273,9 +273,17 @@ static int index_add(struct pm_rule_index *x, const struct pm_rule *r, size_t i)
 	unsigned kind = classify(r, &key, &klen);
 
 	if (kind == PM_KEY_GLOB) {
-		if (grow_array(&x->globs, &x->cap_globs, x->nglobs) < 0)
-			return -ENOMEM;
-		x->globs[x->nglobs++] = i;
+		if (x->nglobs == x->cap_globs) {
+			size_t c = x->cap_globs ? x->cap_globs * 2 : 8;
+			struct pm_glob_rule *g = c > SIZE_MAX / sizeof *g ? NULL : realloc(x->globs, c * sizeof *g);
+			if (!g)
+				return -ENOMEM;
+			x->globs = g;
+			x->cap_globs = c;
+		}
+		struct pm_glob_rule *g = &x->globs[x->nglobs++];
+		g->rule = i;
+		g->known = pm_glob_last_bytes(r->pattern, r->len, g->last);
 		return 0;
 	}
 	if (grow_slots(x) < 0)
@@ -468,14 +476,18 @@ int pm_ruleset_match(const struct pm_ruleset *rs, const char *path, size_t len, 
 		}
 	}
 	for (size_t k = x->nglobs; k-- > 0;) {
-		size_t i = x->globs[k];
+		const struct pm_glob_rule *g = &x->globs[k];
+		size_t i = g->rule;
 		if (i < best)
 			break;
 		const struct pm_rule *r = &rs->rules[i];
 		if (r->dir_only && !is_dir)
 			continue;
-		if (r->anchored ? pm_glob_match(r->pattern, r->len, path, len)
-		                : pm_glob_match(r->pattern, r->len, base, blen)) {
+		const char *str = r->anchored ? path : base;
+		size_t slen = r->anchored ? len : blen;
+		if (g->known && (!slen || !has_byte(g->last, str[slen - 1])))
+			continue;
+		if (pm_glob_match(r->pattern, r->len, str, slen)) {
 			best = i + 1;
 			break;
 		}

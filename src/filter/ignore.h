@@ -48,6 +48,15 @@ struct pm_rule_key {
 	size_t best_dir;   /* the same for directories */
 };
 
+/* A rule left to the glob matcher, with the bytes a path it matches can
+ * end with when the pattern tells (pm_glob_last_bytes): most names are
+ * turned away by one bit test. */
+struct pm_glob_rule {
+	size_t rule;
+	int known;         /* `last` is valid */
+	uint64_t last[4];
+};
+
 struct pm_rule_index {
 	struct pm_rule_key *slots; /* open addressing, power-of-two size */
 	size_t nslots, used;
@@ -56,7 +65,8 @@ struct pm_rule_index {
 	uint64_t prefix_first[4];          /* a bit per first byte of a prefix key */
 	size_t *suffix_lens, nsuffix_lens; /* distinct lengths of "*S" literals */
 	size_t *prefix_lens, nprefix_lens; /* distinct lengths of "P*" literals */
-	size_t *globs, nglobs;             /* indices of the other rules, ascending */
+	struct pm_glob_rule *globs;        /* the other rules, ascending */
+	size_t nglobs;
 	size_t cap_suffix, cap_prefix, cap_globs;
 };
 
