@@ -192,7 +192,8 @@ static char *display_path(const struct pm_node *dir, const char *name, char *buf
 	}
 	if (sep2)
 		s[before] = '/';
-	memcpy(s + before + sep2, name, nlen);
+	if (nlen)
+		memcpy(s + before + sep2, name, nlen); /* name is NULL for the directory itself */
 	s[total] = '\0';
 	*len = total;
 	return s;
