@@ -203,7 +203,7 @@ static int grow_slots(struct pm_rule_index *x)
 {
 	if ((x->used + 1) * 2 <= x->nslots)
 		return 0;
-	size_t nslots = x->nslots ? x->nslots * 2 : 64;
+	size_t nslots = x->nslots ? x->nslots * 2 : 16; /* small: many directories have a set */
 	if (nslots > SIZE_MAX / 2 / sizeof *x->slots)
 		return -ENOMEM;
 	struct pm_rule_key *old = x->slots;
