@@ -3,7 +3,8 @@
  * string at the first NUL byte, or in the middle when there is none. Both
  * halves are copied into buffers of their exact size so ASan sees any read
  * past either end. Besides crashes and hangs (-timeout), it checks a few
- * identities that hold for every string.
+ * identities that hold for every string, and that a matched string ends
+ * with a byte pm_glob_last_bytes allows.
  */
 #include "filter/glob.h"
 
@@ -42,6 +43,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	int r = pm_glob_match(pat, plen, str, slen);
 	if (r != 0 && r != 1)
+		abort();
+	/* pm_glob_last_bytes: a matched string ends with a byte of the set */
+	uint64_t last[4];
+	if (pm_glob_last_bytes(pat, plen, last) && r == 1 &&
+	    (slen == 0 || !((last[(unsigned char)str[slen - 1] >> 6] >> ((unsigned char)str[slen - 1] & 63)) & 1)))
 		abort();
 	/* a pattern without special characters is a plain comparison */
 	if (!has_special(pat, plen) && r != (plen == slen && memcmp(pat, str, plen) == 0))

@@ -39,9 +39,8 @@ static int rehash(struct pm_batch *b, size_t nslots)
 }
 
 /* Merging: a later kind replaces an earlier one, except that a file created
- * in this batch stays "create" when it is then written. */
-static int add(struct pm_batch *b, unsigned kind, const char *path, const char *from, int is_dir);
-
+ * in this batch stays "create" when it is then written. An entry of kind 0
+ * (a temp name an atomic save moved away) comes back with the new kind. */
 static void merge(struct pm_batch_entry *e, unsigned kind, const char *from, int is_dir)
 {
 	if (e->kind == PYMON_RESCAN || (e->kind == PYMON_CREATE && kind == PYMON_MODIFY))
@@ -54,7 +53,7 @@ static void merge(struct pm_batch_entry *e, unsigned kind, const char *from, int
 		e->kind = PYMON_CREATE;
 }
 
-static struct pm_batch_entry *lookup(struct pm_batch *b, const char *path, uint32_t h)
+static struct pm_batch_entry *find(const struct pm_batch *b, const char *path, uint32_t h)
 {
 	if (!b->nslots)
 		return NULL;
@@ -66,41 +65,10 @@ static struct pm_batch_entry *lookup(struct pm_batch *b, const char *path, uint3
 	return NULL;
 }
 
-int pm_batch_add(struct pm_batch *b, unsigned kind, const char *path, const char *from, int is_dir)
+/* Adds or merges path (hash h). 1 when past the bound: counted only. */
+static int add(struct pm_batch *b, unsigned kind, const char *path, const char *from, int is_dir, uint32_t h)
 {
-	char *carried = NULL;
-	if (kind == PYMON_MOVE && from && !is_dir) {
-		/* An atomic save: a file written as a temp name, renamed into place.
-		 * The temp name is gone, so what the batch reports is the
-		 * final name with the temp's kind (a move of a moved path keeps
-		 * its first origin; moved back to it, it is a modification). */
-		struct pm_batch_entry *t = lookup(b, from, hash_str(from));
-		if (t && (t->kind == PYMON_CREATE || t->kind == PYMON_MODIFY || t->kind == PYMON_MOVE)) {
-			kind = t->kind;
-			if (kind == PYMON_MOVE) {
-				carried = t->from;
-				t->from = NULL;
-				if (carried && strcmp(carried, path) == 0) {
-					free(carried);
-					carried = NULL;
-					kind = PYMON_MODIFY;
-				}
-			}
-			free(t->from);
-			t->from = NULL;
-			t->kind = 0; /* gone: skipped when the batch fires, revived by a later event */
-			from = carried;
-		}
-	}
-	int r = add(b, kind, path, from, is_dir);
-	free(carried);
-	return r;
-}
-
-static int add(struct pm_batch *b, unsigned kind, const char *path, const char *from, int is_dir)
-{
-	uint32_t h = hash_str(path);
-	struct pm_batch_entry *old = lookup(b, path, h);
+	struct pm_batch_entry *old = find(b, path, h);
 	if (old) {
 		merge(old, kind, from, is_dir);
 		return 0;
@@ -145,6 +113,43 @@ static int add(struct pm_batch *b, unsigned kind, const char *path, const char *
 	return 0;
 }
 
+static int add_hashed(struct pm_batch *b, unsigned kind, const char *path, const char *from, int is_dir,
+                      uint32_t h)
+{
+	char *carried = NULL;
+	if (kind == PYMON_MOVE && from && !is_dir) {
+		/* An atomic save: a file written as a temp name, renamed into place.
+		 * The temp name is gone, so what the batch reports is the
+		 * final name with the temp's kind (a move of a moved path keeps
+		 * its first origin; moved back to it, it is a modification). */
+		struct pm_batch_entry *t = find(b, from, hash_str(from));
+		if (t && (t->kind == PYMON_CREATE || t->kind == PYMON_MODIFY || t->kind == PYMON_MOVE)) {
+			kind = t->kind;
+			if (kind == PYMON_MOVE) {
+				carried = t->from;
+				t->from = NULL;
+				if (carried && strcmp(carried, path) == 0) {
+					free(carried);
+					carried = NULL;
+					kind = PYMON_MODIFY;
+				}
+			}
+			free(t->from);
+			t->from = NULL;
+			t->kind = 0; /* gone: skipped when the batch fires, revived by a later event */
+			from = carried;
+		}
+	}
+	int r = add(b, kind, path, from, is_dir, h);
+	free(carried);
+	return r;
+}
+
+int pm_batch_add(struct pm_batch *b, unsigned kind, const char *path, const char *from, int is_dir)
+{
+	return add_hashed(b, kind, path, from, is_dir, hash_str(path));
+}
+
 void pm_batch_clear(struct pm_batch *b)
 {
 	for (size_t i = 0; i < b->count; i++) {
@@ -174,36 +179,114 @@ void pm_batch_free(struct pm_batch *b)
 	memset(b, 0, sizeof *b);
 }
 
-void pm_observer_event(struct pm_node *dir, const char *name, unsigned kind, bool is_dir,
-                       const char *from_display)
+/* An event went into the batch: the quiet period starts again. The one
+ * place that computes a batch's deadline. */
+/* The one place that computes a batch's deadline. While anything is
+ * polled, changes arrive once per round: the quiet period spans a round and
+ * a half, so a stream of writes is one batch. */
+static void restart_quiet(struct pymon_observer *o)
 {
-	struct pymon_observer *o = dir->root->obs;
-	if (!pm_event_counts(dir, name, kind, is_dir)) {
-		if (o->skip_fn)
-			pm_report_skip(dir, name, kind, is_dir);
-		return;
-	}
-	struct pm_buf path = {0};
-	if (pm_node_display(dir, kind == PYMON_RESCAN ? NULL : name, &path) < 0)
-		return;
-	if (kind == PYMON_RESCAN && path.len == 0)
-		pm_buf_put(&path, ".", 1);
-	pm_observer_push(dir->root, kind, path.s, from_display, is_dir);
-	pm_buf_free(&path);
-}
-
-void pm_observer_push(const struct pm_root *r, unsigned kind, const char *path, const char *from, int is_dir)
-{
-	struct pymon_observer *o = r->obs;
-	if (pm_batch_add(&o->batch, kind, path, from, is_dir) == 1) {
-		/* Never a silent loss: the batch says that its root must be
-		 * looked at again, and `dropped` says how much is missing. */
-		pm_batch_add(&o->batch, PYMON_RESCAN, r->display[0] ? r->display : ".", NULL, !r->file);
-	}
-	/* While anything is polled, changes arrive once per round: the quiet
-	 * period spans a round and a half, so a stream of writes is one batch. */
 	uint64_t quiet = o->delay_ms;
 	if (o->w->npolled && quiet < o->w->poll_interval_ms * 3u / 2u)
 		quiet = o->w->poll_interval_ms * 3u / 2u;
 	o->deadline_ns = pm_now_ns() + quiet * 1000000u;
+}
+
+static void push_hashed(const struct pm_root *r, unsigned kind, const char *path, const char *from, int is_dir,
+                        uint32_t h)
+{
+	struct pymon_observer *o = r->obs;
+	if (add_hashed(&o->batch, kind, path, from, is_dir, h) == 1) {
+		/* Never a silent loss: the batch says that its root must be
+		 * looked at again, and `dropped` says how much is missing. */
+		pm_batch_add(&o->batch, PYMON_RESCAN, r->display[0] ? r->display : ".", NULL, !r->file);
+	}
+	restart_quiet(o);
+}
+
+/*
+ * The display path of `name` in `dir` (of `dir` itself when name is NULL),
+ * the string pm_node_display() builds, written into buf when it fits, else
+ * into a block in *heap that the caller frees. Returns the path (length in
+ * *len), or NULL when out of memory.
+ */
+static char *display_path(const struct pm_node *dir, const char *name, char *buf, size_t cap, char **heap,
+                          size_t *len)
+{
+	const struct pm_root *r = dir->root;
+	const char *pre = r->display;
+	size_t plen = strlen(pre), rl = 0, nlen = name ? strlen(name) : 0;
+
+	if (r->file && name && !dir->parent && strcmp(name, r->file) == 0)
+		rl = nlen = 0; /* a file root's own file: its display path alone */
+	else
+		for (const struct pm_node *p = dir; p->parent; p = p->parent)
+			rl += strlen(p->name) + 1;
+	if (rl)
+		rl--; /* no '/' before the first component */
+	/* A '/' between parts, as pm_node_display: unless what is before
+	 * is empty or already ends in one (a root "/"). Names hold no '/'. */
+	size_t sep1 = rl && plen && pre[plen - 1] != '/';
+	size_t before = plen + sep1 + rl;
+	size_t sep2 = nlen && before && (rl || pre[plen - 1] != '/');
+	size_t total = before + sep2 + nlen;
+	char *s = buf;
+	if (total + 1 > cap && !(s = *heap = malloc(total + 1)))
+		return NULL;
+	memcpy(s, pre, plen);
+	if (sep1)
+		s[plen] = '/';
+	char *end = s + before;
+	for (const struct pm_node *p = dir; rl && p->parent; p = p->parent) {
+		size_t l = strlen(p->name);
+		end -= l;
+		memcpy(end, p->name, l);
+		if (end > s + plen + sep1)
+			*--end = '/';
+	}
+	if (sep2)
+		s[before] = '/';
+	if (nlen)
+		memcpy(s + before + sep2, name, nlen); /* name is NULL for the directory itself */
+	s[total] = '\0';
+	*len = total;
+	return s;
+}
+
+void pm_observer_event(struct pm_node *dir, const char *name, unsigned kind, bool is_dir,
+                       const char *from_display)
+{
+	struct pymon_observer *o = dir->root->obs;
+	if (!pm_kind_counts(o, kind, is_dir)) {
+		if (o->skip_fn)
+			pm_report_skip(dir, name, kind, is_dir);
+		return;
+	}
+	/* The display path first, in one buffer on the stack: the batch is
+	 * keyed by it, and a path already in the batch has passed the
+	 * filter; a close-after-write merges without matching any rule. A
+	 * move goes the long way (an atomic save rewrites its entries). */
+	char buf[512], *heap = NULL;
+	size_t len = 0;
+	const char *path = display_path(dir, kind == PYMON_RESCAN ? NULL : name, buf, sizeof buf, &heap, &len);
+	if (!path)
+		return;
+	if (kind == PYMON_RESCAN && len == 0)
+		path = ".";
+	uint32_t h = hash_str(path);
+	struct pm_batch_entry *e = kind == PYMON_RESCAN || kind == PYMON_MOVE ? NULL : find(&o->batch, path, h);
+	if (e && e->kind && e->is_dir == (int)is_dir) {
+		merge(e, kind, from_display, is_dir);
+		restart_quiet(o);
+	} else if (kind == PYMON_RESCAN || pm_visible(dir, name, is_dir)) {
+		push_hashed(dir->root, kind, path, from_display, is_dir, h);
+	} else if (o->skip_fn) {
+		pm_report_skip(dir, name, kind, is_dir);
+	}
+	free(heap);
+}
+
+void pm_observer_push(const struct pm_root *r, unsigned kind, const char *path, const char *from, int is_dir)
+{
+	push_hashed(r, kind, path, from, is_dir, hash_str(path));
 }

@@ -242,3 +242,63 @@ next_component:
 		star_p = NONE;
 	}
 }
+
+int pm_glob_last_bytes(const char *pat, size_t plen, uint64_t set[4])
+{
+	enum { NOTHING, STAR, BYTE, ANY, CLASS } last = NOTHING;
+	size_t at = 0; /* where the last item starts (BYTE: the byte itself) */
+
+	memset(set, 0, 4 * sizeof *set);
+	for (size_t i = 0; i < plen;) {
+		switch (pat[i]) {
+		case '*':
+			last = STAR;
+			i++;
+			break;
+		case '?':
+			last = ANY;
+			i++;
+			break;
+		case '\\':
+			if (i + 1 >= plen)
+				return 1; /* a trailing backslash never matches */
+			last = BYTE;
+			at = i + 1;
+			i += 2;
+			break;
+		case '[': {
+			size_t j = i;
+			if (match_class(pat, plen, &j, 'a') < 0)
+				return 1; /* malformed: never matches */
+			last = CLASS;
+			at = i;
+			i = j;
+			break;
+		}
+		default:
+			last = BYTE;
+			at = i++;
+			break;
+		}
+	}
+	/* A final '/' may be one a "**" matched with zero components, so it
+	 * need not consume a character: no claim then. */
+	if (last == NOTHING || last == STAR || (last == BYTE && pat[at] == '/'))
+		return 0;
+	for (unsigned c = 0; c < 256; c++) {
+		int in;
+		if (last == BYTE) {
+			in = c == (unsigned char)pat[at];
+		} else if (c == '/') {
+			in = 0; /* '?' and classes never match '/' */
+		} else if (last == ANY) {
+			in = 1;
+		} else {
+			size_t j = at;
+			in = match_class(pat, plen, &j, (unsigned char)c) == 1;
+		}
+		if (in)
+			set[c >> 6] |= (uint64_t)1 << (c & 63);
+	}
+	return 1;
+}

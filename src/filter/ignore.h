@@ -9,6 +9,7 @@
 #define PM_IGNORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum pm_ignore_result {
 	PM_IGN_NONE = 0,    /* no rule matched */
@@ -29,10 +30,51 @@ struct pm_rule {
 	char *text;             /* the line as written (for "why ignored" messages) */
 };
 
+/*
+ * The compiled form of a rule set, kept current by pm_ruleset_add: rules
+ * whose pattern is a literal ("4913", "/site", "docs/_build"), a literal
+ * after one leading '*' ("*.pyc", "*~") or before one trailing '*'
+ * (".#*") are looked up by hash, keyed by their kind and text; each key
+ * holds the highest rule index with that key, one for files and one for
+ * directories (dir-only rules count for directories only). Only the other
+ * rules go through the glob matcher, and only those after the best hit.
+ */
+struct pm_rule_key {
+	const char *key;   /* into the rule's pattern; NULL for an empty slot */
+	size_t len;
+	uint32_t hash;
+	unsigned kind;     /* PM_KEY_* (ignore.c) */
+	size_t best_file;  /* highest index + 1 of a rule for files, 0 if none */
+	size_t best_dir;   /* the same for directories */
+};
+
+/* A rule left to the glob matcher, with the bytes a path it matches can
+ * end with when the pattern tells (pm_glob_last_bytes): most names are
+ * turned away by one bit test. */
+struct pm_glob_rule {
+	size_t rule;
+	int known;         /* `last` is valid */
+	uint64_t last[4];
+};
+
+struct pm_rule_index {
+	struct pm_rule_key *slots; /* open addressing, power-of-two size */
+	size_t nslots, used;
+	uint64_t name_lens, path_lens;     /* a bit per key length (ignore.c) */
+	uint64_t suffix_last[4];           /* a bit per last byte of a suffix key */
+	uint64_t prefix_first[4];          /* a bit per first byte of a prefix key */
+	size_t *suffix_lens, nsuffix_lens; /* distinct lengths of "*S" literals */
+	size_t *prefix_lens, nprefix_lens; /* distinct lengths of "P*" literals */
+	struct pm_glob_rule *globs;        /* the other rules, ascending */
+	size_t nglobs;
+	size_t cap_suffix, cap_prefix, cap_globs;
+};
+
 struct pm_ruleset {
 	struct pm_rule *rules;
 	size_t count, cap;
 	char *source; /* where the rules came from: "default", "--ignore", a file path */
+	struct pm_rule_index idx;
 };
 
 void pm_ruleset_init(struct pm_ruleset *rs, const char *source);
@@ -58,6 +100,11 @@ extern const char *const pm_default_ignores[]; /* NULL-terminated */
  * it to that rule (or NULL). */
 int pm_ruleset_match(const struct pm_ruleset *rs, const char *path, size_t len, int is_dir,
                      const struct pm_rule **which);
+/* The same answer (and rule) found by trying every rule from the last one
+ * back through the glob matcher, without the compiled index: the reference
+ * the fuzz target and the unit tests compare pm_ruleset_match with. */
+int pm_ruleset_match_each(const struct pm_ruleset *rs, const char *path, size_t len, int is_dir,
+                          const struct pm_rule **which);
 
 /* The ignore files of one directory (either may be NULL). */
 struct pm_dirrules {

@@ -47,9 +47,8 @@ bool pm_visible(struct pm_node *dir, const char *name, bool is_dir)
 	return !pm_ignored(dir, name, is_dir, NULL, 0);
 }
 
-bool pm_event_counts(struct pm_node *dir, const char *name, unsigned kind, bool is_dir)
+bool pm_kind_counts(const struct pymon_observer *o, unsigned kind, bool is_dir)
 {
-	const struct pymon_observer *o = dir->root->obs;
 	if (kind == PYMON_RESCAN)
 		return true; /* always delivered */
 	if (!(o->kinds & kind))
@@ -57,9 +56,14 @@ bool pm_event_counts(struct pm_node *dir, const char *name, unsigned kind, bool 
 	/* With an extension filter a new directory is not news (its matching
 	 * files are reported by the scan), but one that goes or moves takes
 	 * its files along. */
-	if (is_dir && o->nexts && (kind == PYMON_CREATE || kind == PYMON_MODIFY))
-		return false;
-	return pm_visible(dir, name, is_dir);
+	return !(is_dir && o->nexts && (kind == PYMON_CREATE || kind == PYMON_MODIFY));
+}
+
+bool pm_event_counts(struct pm_node *dir, const char *name, unsigned kind, bool is_dir)
+{
+	if (kind == PYMON_RESCAN)
+		return true;
+	return pm_kind_counts(dir->root->obs, kind, is_dir) && pm_visible(dir, name, is_dir);
 }
 
 struct verdict {
@@ -68,84 +72,98 @@ struct verdict {
 	const struct pm_ruleset *set;
 };
 
-static void try_set(struct verdict *v, const struct pm_ruleset *rs, const char *path, size_t len, bool is_dir)
+/* True when the set decides (a rule matched); then v holds it. */
+static bool try_set(struct verdict *v, const struct pm_ruleset *rs, const char *path, size_t len, bool is_dir)
 {
-	const struct pm_rule *rule = NULL;
-	int r = pm_ruleset_match(rs, path, len, is_dir, &rule);
-	if (r != PM_IGN_NONE) {
-		v->result = r;
-		v->rule = rule;
-		v->set = rs;
-	}
+	if (!rs || !rs->count)
+		return false;
+	int r = pm_ruleset_match(rs, path, len, is_dir, &v->rule);
+	if (r == PM_IGN_NONE)
+		return false;
+	v->result = r;
+	v->set = rs;
+	return true;
 }
 
-/* Skips the first `depth` components of a relative path. */
-static const char *skip_components(const char *p, size_t depth)
+/*
+ * The sets stack as defaults < info/exclude and the .gitignore files above
+ * the root < each directory's .gitignore < its .ignore, from the root
+ * down < the observer's own patterns: the last matching rule of the
+ * highest set decides. So the sets are tried from the highest down and
+ * the first that matches decides; most events end at the first set.
+ *
+ * buf holds the root-relative path of the entry at buf + off (len bytes,
+ * the last nlen of them its name), with room for the longest above-root
+ * prefix before it.
+ */
+static void decide(struct pm_node *dir, char *buf, size_t off, size_t len, size_t nlen, bool is_dir,
+                   struct verdict *v)
 {
-	while (depth--) {
-		const char *s = strchr(p, '/');
-		if (!s)
-			return p + strlen(p);
-		p = s + 1;
+	struct pm_root *root = dir->root;
+	struct pymon_observer *o = root->obs;
+	char *rel = buf + off;
+
+	if (try_set(v, &o->user, rel, len, is_dir))
+		return;
+	if (!(o->flags & PYMON_NO_VCS_IGNORE)) {
+		/* Each directory's sets see the path below it: the suffix of
+		 * rel after the directory's own component. */
+		const char *below = rel + len - nlen;
+		for (struct pm_node *p = dir; p; p = p->parent) {
+			struct pm_dirrules *dr = p->rules;
+			size_t sublen = len - (size_t)(below - rel);
+			if (dr && (try_set(v, dr->ignore, below, sublen, is_dir) ||
+			           try_set(v, dr->gitignore, below, sublen, is_dir)))
+				return;
+			if (p->parent)
+				below -= strlen(p->name) + 1; /* over "<p's name>/" */
+		}
+		for (size_t i = root->nabove; i-- > 0;) {
+			size_t pl = strlen(root->above_prefix[i]);
+			memcpy(rel - pl, root->above_prefix[i], pl);
+			if (try_set(v, root->above[i], rel - pl, pl + len, is_dir))
+				return;
+		}
 	}
-	return p;
+	if (!(o->flags & PYMON_NO_DEFAULT_IGNORE))
+		try_set(v, &o->defaults, rel, len, is_dir);
 }
 
 bool pm_ignored(struct pm_node *dir, const char *name, bool is_dir, char *why, size_t whylen)
 {
 	struct pm_root *root = dir->root;
-	struct pymon_observer *o = root->obs;
 	struct verdict v = {PM_IGN_NONE, NULL, NULL};
 	if (why && whylen)
 		snprintf(why, whylen, "not ignored");
 	if (root->file)
 		return false; /* a file named on purpose is never ignored */
 
-	struct pm_buf rel = {0};
-	if (pm_node_relpath(dir, &rel) < 0 ||
-	    (rel.len && pm_buf_put(&rel, "/", 1) < 0) || pm_buf_put(&rel, name, strlen(name)) < 0) {
-		pm_buf_free(&rel);
+	/* One buffer, on the stack unless the path is long: room for the
+	 * longest above-root prefix, then the root-relative path, built
+	 * from the end. */
+	size_t pre = 0, nlen = strlen(name), len = nlen;
+	for (size_t i = 0; i < root->nabove; i++) {
+		size_t pl = strlen(root->above_prefix[i]);
+		pre = pl > pre ? pl : pre;
+	}
+	for (const struct pm_node *p = dir; p->parent; p = p->parent)
+		len += strlen(p->name) + 1;
+	char stackbuf[1024], *buf = stackbuf;
+	if (pre + len + 1 > sizeof stackbuf && !(buf = malloc(pre + len + 1)))
 		return false;
+	char *end = buf + pre + len;
+	*end = '\0';
+	end -= nlen;
+	memcpy(end, name, nlen);
+	for (const struct pm_node *p = dir; p->parent; p = p->parent) {
+		size_t l = strlen(p->name);
+		*--end = '/';
+		end -= l;
+		memcpy(end, p->name, l);
 	}
-	if (!(o->flags & PYMON_NO_DEFAULT_IGNORE))
-		try_set(&v, &o->defaults, rel.s, rel.len, is_dir);
-	if (!(o->flags & PYMON_NO_VCS_IGNORE)) {
-		struct pm_buf tmp = {0};
-		for (size_t i = 0; i < root->nabove; i++) {
-			tmp.len = 0;
-			if (pm_buf_put(&tmp, root->above_prefix[i], strlen(root->above_prefix[i])) == 0 &&
-			    pm_buf_put(&tmp, rel.s, rel.len) == 0)
-				try_set(&v, root->above[i], tmp.s, tmp.len, is_dir);
-		}
-		pm_buf_free(&tmp);
-		/* Ancestors from the root down to dir: collect, then walk back. */
-		size_t depth = 0;
-		for (struct pm_node *p = dir; p; p = p->parent)
-			depth++;
-		struct pm_node *stackbuf[64], **chain = stackbuf;
-		if (depth > 64)
-			chain = malloc(depth * sizeof *chain);
-		if (chain) {
-			size_t i = depth;
-			for (struct pm_node *p = dir; p; p = p->parent)
-				chain[--i] = p;
-			for (i = 0; i < depth; i++) {
-				struct pm_dirrules *dr = chain[i]->rules;
-				if (!dr)
-					continue;
-				const char *sub = skip_components(rel.s, i);
-				size_t sublen = rel.len - (size_t)(sub - rel.s);
-				if (dr->gitignore)
-					try_set(&v, dr->gitignore, sub, sublen, is_dir);
-				if (dr->ignore)
-					try_set(&v, dr->ignore, sub, sublen, is_dir);
-			}
-			if (chain != stackbuf)
-				free(chain);
-		}
-	}
-	try_set(&v, &o->user, rel.s, rel.len, is_dir);
-	pm_buf_free(&rel);
+	decide(dir, buf, pre, len, nlen, is_dir, &v);
+	if (buf != stackbuf)
+		free(buf);
 
 	if (why && whylen && v.rule) {
 		if (v.rule->line && strcmp(v.set->source, "default") != 0 &&

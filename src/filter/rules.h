@@ -20,6 +20,9 @@ struct pymon_observer;
 bool pm_ignored(struct pm_node *dir, const char *name, bool is_dir, char *why, size_t whylen);
 bool pm_ext_ok(const struct pymon_observer *o, const char *name);
 
+/* The part of the decision that depends only on the kind: the observer's
+ * kinds, and no CREATE/MODIFY of a directory under an extension filter. */
+bool pm_kind_counts(const struct pymon_observer *o, unsigned kind, bool is_dir);
 /* THE decision: whether an event of `kind` on `name` in `dir` goes into the
  * observer's batch. Kind filter, file roots, extensions, ignores. */
 bool pm_event_counts(struct pm_node *dir, const char *name, unsigned kind, bool is_dir);

@@ -557,3 +557,49 @@ TEST(glob_pathological_is_fast)
 	if (dt > 2.0)
 		pm_test_fail(__FILE__, __LINE__, "took %.2f s", dt);
 }
+
+static int in_set(const uint64_t set[4], unsigned char c)
+{
+	return (set[c >> 6] >> (c & 63)) & 1;
+}
+
+static size_t set_size(const uint64_t set[4])
+{
+	size_t n = 0;
+	for (unsigned c = 0; c < 256; c++)
+		n += (size_t)in_set(set, (unsigned char)c);
+	return n;
+}
+
+TEST(glob_last_bytes)
+{
+	uint64_t set[4];
+
+	CHECK_INT(pm_glob_last_bytes("*.py[cod]", 9, set), 1);
+	CHECK_INT(set_size(set), 3);
+	CHECK(in_set(set, 'c') && in_set(set, 'o') && in_set(set, 'd'));
+	CHECK_INT(pm_glob_last_bytes("*.log", 5, set), 1);
+	CHECK_INT(set_size(set), 1);
+	CHECK(in_set(set, 'g'));
+	CHECK_INT(pm_glob_last_bytes("a\\*", 3, set), 1); /* an escaped star is a byte */
+	CHECK(in_set(set, '*') && set_size(set) == 1);
+	CHECK_INT(pm_glob_last_bytes("x?", 2, set), 1); /* '?': anything but '/' */
+	CHECK_INT(set_size(set), 255);
+	CHECK(!in_set(set, '/'));
+	CHECK_INT(pm_glob_last_bytes("[!a]", 4, set), 1);
+	CHECK_INT(set_size(set), 254);
+	CHECK(!in_set(set, 'a') && !in_set(set, '/'));
+	CHECK_INT(pm_glob_last_bytes("x[[:digit:]]", 12, set), 1);
+	CHECK_INT(set_size(set), 10);
+	/* no claim: a star at the end, or a '/' a "**" may match as nothing */
+	CHECK_INT(pm_glob_last_bytes("a*", 2, set), 0);
+	CHECK_INT(pm_glob_last_bytes("a/**", 4, set), 0);
+	CHECK_INT(pm_glob_last_bytes("**/", 3, set), 0);
+	CHECK_INT(glob("**/", ""), 1);
+	CHECK_INT(pm_glob_last_bytes("", 0, set), 0);
+	/* never matching: an empty set */
+	CHECK_INT(pm_glob_last_bytes("a[b", 3, set), 1);
+	CHECK_INT(set_size(set), 0);
+	CHECK_INT(pm_glob_last_bytes("a\\", 2, set), 1);
+	CHECK_INT(set_size(set), 0);
+}

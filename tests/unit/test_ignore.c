@@ -605,3 +605,84 @@ TEST(ignore_pathological_is_fast)
 	if (dt > 2.0)
 		pm_test_fail(__FILE__, __LINE__, "took %.2f s", dt);
 }
+
+/*
+ * The compiled matcher (hash keys for literals, "*S" and "P*", globs for
+ * the rest) against trying every rule in turn: same answer, same rule,
+ * for every path of a list against every rule set made of a window of a
+ * pattern list that mixes the kinds, negations and dir-only rules so that
+ * a key and a glob, or two keys, match the same path in either order.
+ */
+TEST(ignore_compiled_matches_each_rule)
+{
+	static const char *const pats[] = {
+		"*.pyc", "!keep.pyc", "build/", "!build", "/site", "docs/_build/", "*.py[cod]",
+		"*$py.class", ".#*", "*~", "4913", "!*.log", "*.log", "a/**/b", "**/foo",
+		"foo/", "/foo", "*.tar.gz", "!x.tar.gz", "*.gz", "x*", "!xy*", "*", "!*.py",
+		"?.py", "a/b", "!/a/b", "dir/*.txt", "\\*.py", "*.", ".", "te st", "*[", "[abc].py",
+		"*.sqlite3-journal", ".coverage.*", "!.coverage.keep", "**", "venv/", "!venv/",
+	};
+	static const char *const paths[] = {
+		"a.pyc", "keep.pyc", "d/keep.pyc", "build", "x/build", "site", "x/site", "docs/_build",
+		"docs/_build/x", "m$py.class", ".#m.py", "m.py~", "4913", "d/4913", "app.log", "foo",
+		"a/foo", "a/x/b", "a/b", "x.tar.gz", "y.tar.gz", "y.gz", "x", "xy", "xyz", "m.py",
+		"a.py", "dir/n.txt", "dir/sub/n.txt", "*.py", "m.", ".", "te st", "b.py", "db.sqlite3-journal",
+		".coverage.keep", ".coverage.1", "venv", "src/venv", "", "a/", "/", "*[",
+	};
+	const size_t np = N_ELEMS(pats);
+	int bad = 0;
+
+	for (size_t first = 0; first < np; first++) {
+		for (size_t len = 1; first + len <= np; len += 3) {
+			struct pm_ruleset rs;
+			pm_ruleset_init(&rs, "window");
+			for (size_t i = first; i < first + len; i++)
+				CHECK_INT(pm_ruleset_add(&rs, pats[i], strlen(pats[i]), (unsigned)(i + 1)), 0);
+			for (size_t k = 0; k < N_ELEMS(paths); k++) {
+				for (int d = 0; d < 2; d++) {
+					const struct pm_rule *w1 = NULL, *w2 = NULL;
+					size_t pl = strlen(paths[k]);
+					int a = pm_ruleset_match(&rs, paths[k], pl, d, &w1);
+					int b = pm_ruleset_match_each(&rs, paths[k], pl, d, &w2);
+					if (a != b || w1 != w2) {
+						if (bad++ < 10)
+							fprintf(stderr, "  rules %zu..%zu, path '%s' dir %d: compiled %d (%s), each %d (%s)\n",
+							        first, first + len - 1, paths[k], d, a, w1 ? w1->text : "-", b,
+							        w2 ? w2->text : "-");
+					}
+				}
+			}
+			pm_ruleset_free(&rs);
+		}
+	}
+	CHECK_INT(bad, 0);
+}
+
+/* Which kind of key a rule became shows in what it costs, not in what it
+ * answers; the answers for the defaults, named. */
+TEST(ignore_compiled_defaults_name_their_rule)
+{
+	struct pm_ruleset rs;
+	const struct pm_rule *which = NULL;
+
+	pm_ruleset_init(&rs, "default");
+	CHECK_INT(pm_ruleset_add_defaults(&rs), 0);
+	CHECK_INT(pm_ruleset_parse(&rs, "!keep.log\n/site\nbuild/\n", 23), 0);
+	CHECK_INT(pm_ruleset_match(&rs, "x/app.log", 9, F, &which), EXCL);
+	CHECK_STR(which->text, "*.log");
+	CHECK_INT(pm_ruleset_match(&rs, "x/keep.log", 10, F, &which), INCL);
+	CHECK_STR(which->text, "!keep.log");
+	CHECK_INT(pm_ruleset_match(&rs, "site", 4, F, &which), EXCL);
+	CHECK_STR(which->text, "/site");
+	CHECK_INT(pm_ruleset_match(&rs, "x/site", 6, F, &which), NONE);
+	CHECK_INT(pm_ruleset_match(&rs, "build", 5, F, &which), NONE);
+	CHECK_INT(pm_ruleset_match(&rs, "x/build", 7, 1, &which), EXCL);
+	CHECK_STR(which->text, "build/");
+	CHECK_INT(pm_ruleset_match(&rs, ".#views.py", 10, F, &which), EXCL);
+	CHECK_STR(which->text, ".#*");
+	CHECK_INT(pm_ruleset_match(&rs, "db.sqlite3-wal", 14, F, &which), EXCL);
+	CHECK_STR(which->text, "*.sqlite3-wal");
+	CHECK_INT(pm_ruleset_match(&rs, "views.py", 8, F, &which), NONE);
+	CHECK(which == NULL);
+	pm_ruleset_free(&rs);
+}
