@@ -7,9 +7,13 @@
 #include "core/watcher.h"
 #include "filter/rules.h"
 
+/* The watcher the nodes come from (tree.c allocates them in its chunks). */
+static pymon_watcher watcher;
+
 static void observer_init(struct pymon_observer *o)
 {
 	memset(o, 0, sizeof *o);
+	o->w = &watcher;
 	o->kinds = PYMON_ALL;
 	o->batch.limit = 1000;
 	pm_ruleset_init(&o->defaults, "default");
@@ -22,17 +26,13 @@ static void observer_free(struct pymon_observer *o)
 	pm_ruleset_free(&o->defaults);
 	pm_ruleset_free(&o->user);
 	pm_batch_free(&o->batch);
+	pm_tree_free(&watcher); /* the node chunks */
 }
 
-static void free_nodes(struct pm_node *n)
+/* Unwatched nodes (wd -1): dropping them removes no watch. */
+static void free_nodes(struct pm_node *top)
 {
-	while (n) {
-		struct pm_node *next = n->next;
-		free_nodes(n->child);
-		free(n->name);
-		free(n);
-		n = next;
-	}
+	pm_node_drop(&watcher, top, -1);
 }
 
 TEST(observer_event_paths_are_node_display_paths)
