@@ -1076,7 +1076,7 @@ class TestReviewFindings(EngineTest):
         ed = self.start(root="sub")
         shutil.rmtree(self.path("sub"))
         self.wait_event(ed, "sub", "delete")  # the warning comes before the batch
-        self.assertTrue(any("no longer watched" in w for w in ed.warnings), ed.warnings)
+        self.assertTrue(any("deleted; watching for it to come back" in w for w in ed.warnings), ed.warnings)
 
     def test_ignore_file_moved_below_into_newly_ignored_dir(self):
         # Re-reading the source directory's rules drops the target
