@@ -122,6 +122,20 @@ def unreadable_prefix(path):
     return prefix, None
 
 
+def read_jsonl(path):
+    """The JSON objects of the complete lines of a log that processes append
+    to (a line still being written, without its newline, is left for the
+    next read); [] when the file does not exist yet."""
+    import json
+    try:
+        with open(path) as f:
+            text = f.read()
+    except FileNotFoundError:
+        return []
+    lines = text.split("\n")[:-1]  # the part after the last newline is not done
+    return [json.loads(l) for l in lines if l.strip()]
+
+
 def fd_count(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
 

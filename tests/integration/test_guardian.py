@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 
-from support import (BUILD, PYMON, TIMEOUT, Proc, TempDirTest, alive, comm, descendants, wait_for,
+from support import (BUILD, PYMON, TIMEOUT, Proc, TempDirTest, alive, comm, descendants, read_jsonl, wait_for,
                      write)
 
 PY = sys.executable
@@ -67,12 +67,7 @@ class Guardian(TempDirTest):
         return p
 
     def records(self, event=None):
-        try:
-            with open(self.log) as f:
-                recs = [json.loads(l) for l in f if l.strip()]
-        except FileNotFoundError:
-            return []
-        return [r for r in recs if event is None or r.get("event") == event]
+        return [r for r in read_jsonl(self.log) if event is None or r.get("event") == event]
 
     def wait_records(self, n, event="start"):
         wait_for(lambda: len(self.records(event)) >= n, what="%d %s records: %r" % (n, event, self.records()))

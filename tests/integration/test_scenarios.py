@@ -25,7 +25,7 @@ import sys
 import time
 import unittest
 
-from support import (PYMON, TIMEOUT, TempDirTest, unreadable_prefix, alive, children, comm, cpu_seconds, descendants,
+from support import (PYMON, TIMEOUT, TempDirTest, read_jsonl, unreadable_prefix, alive, children, comm, cpu_seconds, descendants,
                      guardian_of, parent, proc_state, pymon_of, wait_for, write)
 
 CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
@@ -128,12 +128,7 @@ class Scenario(TempDirTest):
 
     def runs(self):
         """The command's starts, in order (a dict each: pid, changed, ...)."""
-        try:
-            with open(self.log) as f:
-                evs = [json.loads(l) for l in f if l.strip()]
-        except FileNotFoundError:
-            return []
-        return [e for e in evs if e["event"] == "start"]
+        return [e for e in read_jsonl(self.log) if e["event"] == "start"]
 
     def wait_runs(self, n, timeout=TIMEOUT):
         """Waits until at least n runs started; returns them all."""

@@ -6,7 +6,7 @@ import signal
 import sys
 import time
 
-from support import (PYMON, TIMEOUT, Proc, TempDirTest, alive, children, comm, descendants, guardian_of, parent,
+from support import (PYMON, TIMEOUT, Proc, TempDirTest, alive, children, comm, read_jsonl, descendants, guardian_of, parent,
                      pymon_of, wait_for, write)
 
 CHILD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "child.py")
@@ -33,12 +33,7 @@ class Supervision(TempDirTest):
         return p
 
     def events(self, kind=None):
-        try:
-            with open(self.log) as f:
-                evs = [json.loads(l) for l in f if l.strip()]
-        except FileNotFoundError:
-            return []
-        return [e for e in evs if kind is None or e["event"] == kind]
+        return [e for e in read_jsonl(self.log) if kind is None or e["event"] == kind]
 
     def wait_starts(self, n, timeout=TIMEOUT):
         return wait_for(lambda: len(self.events("start")) >= n and self.events("start"),

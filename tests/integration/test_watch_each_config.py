@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from support import PYMON, TIMEOUT, Proc, TempDirTest, comm, guardian_of, live_children, parent, pymon_of, wait_for, write
+from support import PYMON, TIMEOUT, Proc, TempDirTest, comm, guardian_of, live_children, parent, pymon_of, wait_for, write, read_jsonl
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHILD = os.path.join(HERE, "child.py")
@@ -97,23 +97,14 @@ class Base(TempDirTest):
             p.err_seen.append(l)
 
     def records(self):
-        try:
-            with open(self.rec) as f:
-                return [json.loads(l) for l in f if l.strip()]
-        except FileNotFoundError:
-            return []
+        return read_jsonl(self.rec)
 
     def wait_records(self, pred, what):
         return wait_for(lambda: pred(self.records()) and self.records(),
                         what="%s; records: %r" % (what, self.records()))
 
     def child_events(self, kind=None):
-        try:
-            with open(self.log) as f:
-                evs = [json.loads(l) for l in f if l.strip()]
-        except FileNotFoundError:
-            return []
-        return [e for e in evs if kind is None or e["event"] == kind]
+        return [e for e in read_jsonl(self.log) if kind is None or e["event"] == kind]
 
 
 # ---------------------------------------------------------------------------
