@@ -127,6 +127,14 @@ def wait_for(cond, timeout=TIMEOUT, interval=0.01, what="condition"):
         time.sleep(interval)
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on (as of now)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def write(path, data="x\n", mode="w"):
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with open(path, mode) as f:
