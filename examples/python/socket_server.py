@@ -14,7 +14,7 @@ import socket
 import sys
 
 
-def listening_socket():
+def listening_socket() -> socket.socket:
     # systemd's convention: LISTEN_PID must be this process, LISTEN_FDS
     # the number of sockets, starting at descriptor 3.
     if os.environ.get("LISTEN_PID") == str(os.getpid()) and int(os.environ.get("LISTEN_FDS", "0")) >= 1:
@@ -26,7 +26,7 @@ def listening_socket():
     return s
 
 
-def main():
+def main() -> None:
     server = listening_socket()
     # py-mon's stop signal (SIGTERM) ends the loop between requests: the
     # request in hand is answered, and connections waiting in the backlog

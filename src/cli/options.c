@@ -895,6 +895,9 @@ int cli_options_finish(struct cli_options *o, char *msg, size_t len)
 	if (o->restart_on_exit && (o->each || (o->run_flags & PYMON_RUN_ONCE)))
 		return fail(msg, len, "--restart-on-exit restarts one long-running command: not with %s",
 		            o->each ? "--each" : "--once");
+	if (o->nsockets && !o->watch_mode && !o->shell && !o->argv)
+		return fail(msg, len, "--socket (or the key socket) without a command to hand it to: a [[rule]] takes "
+		            "its own socket key");
 	if (o->nsockets && o->each)
 		return fail(msg, len, "--socket hands a listening socket to one long-running command: not with --each");
 	if (o->each && o->origin[OPT_ON].source == CLI_SRC_DEFAULT)
