@@ -22,7 +22,7 @@ DISTDIR    ?= .
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WERROR  ?=
-PM_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
+PM_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat-security -Wshadow -Wstrict-prototypes \
              -Wmissing-prototypes -Wno-unused-parameter -fvisibility=hidden \
              -Iinclude -Isrc -MMD -MP $(WERROR)
 

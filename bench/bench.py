@@ -151,10 +151,10 @@ def cpu_ns_of(pid):
 # ---------------------------------------------------------------- processes
 
 
-def start(argv, log, stdin=None, cwd=None, stdout=None):
+def start(argv, log, stdin=None, cwd=None, stdout=None, env=None):
     fin = open(stdin, "rb") if stdin else subprocess.DEVNULL
     p = subprocess.Popen(argv, stdin=fin, stdout=stdout if stdout else subprocess.DEVNULL,
-                         stderr=log, cwd=cwd, env=ENV, start_new_session=True)
+                         stderr=log, cwd=cwd, env=env if env is not None else ENV, start_new_session=True)
     if stdin:
         fin.close()
     LIVE.append(p)
@@ -199,6 +199,45 @@ def stop_all():
             stop(p, grace=2.0)
         except Exception:  # noqa: BLE001 - cleanup must go on
             pass
+
+
+def become_subreaper():
+    """Orphans of the tools (a daemonised helper, a server whose parent
+    crashed) are re-parented to the harness instead of init, so stop() and
+    leftovers() still see them. SIGTERM and SIGHUP end the run like Ctrl-C."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGHUP, interrupt)
+
+
+def leftovers():
+    """The final check: every process still under the harness after the
+    cleanup, as "pid comm" strings (empty when the run left nothing)."""
+    out = []
+    for pid in tree_pids(os.getpid()):
+        if pid == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:
+            continue
+        out.append(f"{pid} {cmd[:120]}")
+    # Zombies re-parented to the harness: reap them.
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0] > 0:
+            pass
+    except ChildProcessError:
+        pass
+    return out
 
 
 def log_tail(path, n=3):
@@ -1050,8 +1089,11 @@ def table(R, tools):
     m = R["machine"]
     w(f"py-mon bench  {R['date']}  {'QUICK' if QUICK else 'full'} run  "
       f"{m['nproc']} cores, {m['cpu']}, Linux {m['kernel']}, py-mon {m['commit']}{' (src modified)' if m['dirty_src'] else ''}")
+    w("  versions: " + ", ".join(f"{t.name} {t.version or '?'}" for t in tools if not t.missing and t.peer))
     for t in missing:
         w(f"  skipped {t.name}: {t.missing}")
+    if R.get("left_running"):
+        w("  LEFT RUNNING after the cleanup (harness bug): " + "; ".join(R["left_running"]))
     w("")
 
     lat = R["latency"]
@@ -1291,9 +1333,11 @@ def main():
     for exe in (PYMON, TRIGGER, FLOOR_SCAN, FLOOR_LOOP):
         if not os.access(exe, os.X_OK):
             sys.exit(f"bench: {exe} is missing: run `make bench` (it builds them)")
+    become_subreaper()
     os.makedirs(os.path.join(OUT, "logs"), exist_ok=True)
     for f in os.listdir(os.path.join(OUT, "logs")):
-        os.unlink(os.path.join(OUT, "logs", f))
+        if not f.startswith("fw-"):  # the frameworks' logs are bench/frameworks.py's
+            os.unlink(os.path.join(OUT, "logs", f))
     base = tempfile.mkdtemp(prefix="pymon-bench-", dir=os.environ.get("BENCH_TMP", "/tmp"))
     work = os.path.join(base, "work")
     os.makedirs(work)
@@ -1315,12 +1359,19 @@ def main():
         R["flood"] = fig_flood(work, base)
         R["growth"] = fig_growth(work, tools, base)
     except KeyboardInterrupt:
-        stop_all()
-        rm_tree(base)
-        sys.exit(130)
+        interrupted = True
+    else:
+        interrupted = False
     finally:
         stop_all()
         rm_tree(base)
+    # Nothing may outlive the run: list what did and fail.
+    left = leftovers()
+    for line in left:
+        say(f"LEFT RUNNING after the cleanup (harness bug): {line}")
+    if interrupted:
+        sys.exit(130)
+    R["left_running"] = left
     R["targets"] = targets(R, tools)
     R["elapsed_s"] = time.monotonic() - T_START
     text = table(R, tools)
@@ -1331,6 +1382,8 @@ def main():
         f.write(text + "\n")
     print(text)
     say(f"done in {R['elapsed_s']:.0f} s; raw figures in {os.path.relpath(os.path.join(OUT, 'results.json'), REPO)}")
+    if left:
+        sys.exit(1)
 
 
 if __name__ == "__main__":

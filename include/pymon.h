@@ -71,7 +71,8 @@ typedef struct pymon_event {
 typedef struct pymon_batch {
 	const pymon_event *events; /* each path at most once, in arrival order */
 	size_t count;
-	size_t dropped; /* events left out because the batch hit its bound */
+	size_t dropped; /* events left out because the batch hit its bound (a
+	                 * PYMON_RESCAN of their root is then in .events) */
 } pymon_batch;
 
 typedef struct pymon_watcher pymon_watcher;
@@ -218,8 +219,15 @@ enum pymon_observer_flag {
 };
 void pymon_observer_flags(pymon_observer *o, unsigned flags);
 
+/* While .git/index.lock exists (a checkout, a rebase), a due batch waits
+ * for its removal, woken by inotify, at most max_ms (default 10000). A
+ * lock older than that (git crashed) is named in a warning, and batches
+ * run until it is removed. 0 never waits, as PYMON_NO_GIT_LOCK_WAIT. */
+void pymon_observer_git_lock_wait(pymon_observer *o, unsigned max_ms);
+
 /* Upper bound on distinct paths in one batch (default 10000); further
- * events only count in pymon_batch.dropped. */
+ * events are counted in pymon_batch.dropped, and the batch then carries a
+ * PYMON_RESCAN event for their root: never a silent loss. */
 void pymon_observer_batch_limit(pymon_observer *o, size_t max_events);
 
 /* Action: call fn with each batch. userdata is borrowed. */
@@ -236,6 +244,14 @@ int pymon_observer_callback(pymon_observer *o, pymon_batch_fn fn, void *userdata
 int pymon_observer_explain(pymon_observer *o, const char *path, int is_dir, char *buf, size_t len);
 
 pymon_watcher *pymon_observer_watcher(const pymon_observer *o);
+
+/* Diagnostics (py-mon -v): fn hears of every event that does not count for
+ * the observer, with why, in the words of pymon_observer_explain()
+ * ("ignored by .gitignore:3: *.log"). The strings live until fn returns.
+ * Costs nothing while unset. */
+typedef void (*pymon_skip_fn)(pymon_observer *o, unsigned kind, const char *path, const char *why,
+                              void *userdata);
+void pymon_observer_on_skip(pymon_observer *o, pymon_skip_fn fn, void *userdata);
 
 /* ---- supervised commands ---------------------------------------------- */
 

@@ -21,6 +21,7 @@
  *                       stop the tree (stop signal, timeout, SIGKILL).
  */
 #include "act/spawn.h"
+#include "base/sys.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -57,14 +58,6 @@ struct msg {
 #define KILL_RECHECK_MS 100 /* after SIGKILL, how often the guardian looks again */
 
 /* ---- /proc scan (async-signal-safe: used inside the guardian) ---------- */
-
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
 
 static struct proc_entry {
 	pid_t pid, ppid;

@@ -11,6 +11,15 @@
 #include <sys/statfs.h>
 #include <stdint.h>
 
+/* One record of getdents64(2), which glibc does not declare. */
+struct linux_dirent64 {
+	uint64_t d_ino;
+	int64_t d_off;
+	unsigned short d_reclen;
+	unsigned char d_type;
+	char d_name[];
+};
+
 struct pm_sys_ops {
 	int (*inotify_init1)(int flags);
 	int (*inotify_add_watch)(int fd, const char *path, uint32_t mask);

@@ -1,6 +1,7 @@
 /* Small helpers: error messages, warnings, strings, time, path buffers. */
 #include "base/util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,4 +141,21 @@ char **pm_argv_dup(char *const *argv)
 			return NULL;
 		}
 	return v;
+}
+
+const char *pm_next_word(const char **p, size_t *n)
+{
+	const char *s = *p;
+	while (*s == ',' || isspace((unsigned char)*s))
+		s++;
+	if (!*s) {
+		*p = s;
+		return NULL;
+	}
+	const char *e = s;
+	while (*e && *e != ',' && !isspace((unsigned char)*e))
+		e++;
+	*n = (size_t)(e - s);
+	*p = e;
+	return s;
 }

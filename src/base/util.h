@@ -19,6 +19,9 @@ char *pm_strdup(const char *s);
 char *pm_strndup(const char *s, size_t n);
 uint64_t pm_now_ns(void); /* CLOCK_MONOTONIC */
 char *pm_path_join(const char *a, const char *b);
+/* The next word of a list separated by commas and/or blanks ("py, toml"):
+ * its start, its length in *n, and *p moved past it; NULL at the end. */
+const char *pm_next_word(const char **p, size_t *n);
 void pm_argv_free(char **argv);
 char **pm_argv_dup(char *const *argv); /* NULL-terminated; NULL when out of memory */
 

@@ -24,6 +24,10 @@ int cli_explain(const struct cli_options *opt)
 	int status = 0;
 	pymon_watcher *w = pymon_watcher_new(&err);
 	if (!w) {
+		if (err.code == -EINVAL) {
+			cli_output_usage_error(err.message);
+			return 2;
+		}
 		cli_output_error(err.message);
 		return 1;
 	}

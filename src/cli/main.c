@@ -67,6 +67,13 @@ static void reload_env(struct app *a)
 	}
 }
 
+static void on_skip(pymon_observer *o, unsigned kind, const char *path, const char *why, void *userdata)
+{
+	(void)o;
+	struct job *j = userdata;
+	cli_output_skipped(&j->out, kind, path, why);
+}
+
 static void on_status(pymon_observer *o, const pymon_run_status *st, void *userdata)
 {
 	struct job *j = userdata;
@@ -146,6 +153,8 @@ static int configure_action(struct job *j, pymon_error *err)
 	const struct cli_options *opt = j->opt;
 	int r;
 	pymon_observer_on_status(j->o, on_status, j);
+	if (j->out.verbosity > 0)
+		pymon_observer_on_skip(j->o, on_skip, j);
 	if (opt->each) {
 		pymon_each each = {
 			.size = sizeof each,
@@ -226,8 +235,8 @@ static int plan_jobs(struct app *a)
 static int setup(struct app *a, pymon_error *err)
 {
 	a->w = pymon_watcher_new(err);
-	if (!a->w)
-		return EXIT_RUNTIME;
+	if (!a->w) /* -EINVAL: a bad PYMON_POLL, bad input */
+		return err->code == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	pymon_watcher_on_warning(a->w, on_warning, a);
 	if (cli_watcher_poll(a->w, &a->opt, err) < 0)
 		return EXIT_RUNTIME;

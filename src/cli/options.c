@@ -80,7 +80,7 @@ static const struct cli_opt_spec specs[] = {
 	{OPT_QUIET, FOR_BOTH, 'q', "quiet", NULL,
 	 "Print only errors.", 0},
 	{OPT_VERBOSE, FOR_RUN, 'v', "verbose", NULL,
-	 "Also print each change that makes up a batch.", 0},
+	 "Also print each change that makes up a batch, and each change that did not count with the reason (the rule that ignored it, the extension filter, the event kinds).", 0},
 	{OPT_NO_COLOR, FOR_BOTH, 0, "no-color", NULL,
 	 "Do not colour the status lines. Setting NO_COLOR does the same.", 0},
 	{OPT_EACH, FOR_RUN, 0, "each", NULL,

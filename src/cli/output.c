@@ -287,6 +287,11 @@ static void on_changed(struct cli_output *out, const pymon_batch *b)
 		return;
 	if (out->verbosity > 0)
 		print_events(out, b);
+	/* Past the batch bound the library counts instead of listing, and
+	 * adds a rescan of the root: say so, never lose changes silently. */
+	if (b->dropped && out->verbosity >= 0)
+		say(out, YELLOW, "%zu more changes were not listed (too many for one batch); the batch "
+		                 "carries a rescan of their root", b->dropped);
 	build_reason(out, b);
 }
 
@@ -479,6 +484,18 @@ void cli_output_warning(struct cli_output *out, const char *message)
 	line_add(&l, "warning: ");
 	line_escaped(&l, message);
 	emit(out, YELLOW, l.buf);
+}
+
+void cli_output_skipped(struct cli_output *out, unsigned kind, const char *path, const char *why)
+{
+	if (out->verbosity < 1)
+		return;
+	struct line l = {.len = 0};
+	line_add(&l, "skipped %s ", pymon_kind_name(kind));
+	line_escaped(&l, path);
+	line_add(&l, ": ");
+	line_escaped(&l, why);
+	emit(out, NULL, l.buf);
 }
 
 /* ---- errors ------------------------------------------------------------------ */

@@ -58,6 +58,10 @@ void cli_output_changed(struct cli_output *out, const pymon_batch *b);
 /* A library warning ("[py-mon] warning: ..."); not shown with -q. */
 void cli_output_warning(struct cli_output *out, const char *message);
 
+/* -v: a change that did not count, and why ("skipped modify debug.log:
+ * ignored by .gitignore:3: *.log"). */
+void cli_output_skipped(struct cli_output *out, unsigned kind, const char *path, const char *why);
+
 /* "py-mon: MSG" and the --help pointer: bad input, exit status 2. */
 void cli_output_usage_error(const char *message);
 

@@ -99,6 +99,15 @@ void cli_json_string(FILE *f, const char *s)
 	const unsigned char *p = (const unsigned char *)s;
 	fputc('"', f);
 	while (*p) {
+		/* A run of printable ASCII that needs no escape: one fwrite. */
+		const unsigned char *run = p;
+		while (*run >= 0x20 && *run < 0x7f && *run != '"' && *run != '\\')
+			run++;
+		if (run != p) {
+			fwrite(p, 1, (size_t)(run - p), f);
+			p = run;
+			continue;
+		}
 		unsigned cp = 0;
 		size_t n = cli_utf8_decode(p, SIZE_MAX, &cp);
 		if (n == 0) {

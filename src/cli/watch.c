@@ -51,13 +51,13 @@ static void on_batch(pymon_observer *o, const pymon_batch *b, void *ud)
 			print_json(&b->events[i]);
 		else
 			print_text(&b->events[i]);
-		fflush(stdout);
 		st->seen++;
 		if (st->opt->count && st->seen >= st->opt->count) {
 			pymon_watcher_stop(st->w, 0);
-			return;
+			break;
 		}
 	}
+	fflush(stdout); /* one write per batch */
 }
 
 static void on_timeout(pymon_watcher *w, int fd, void *ud)
@@ -95,8 +95,16 @@ int cli_watch_run(const struct cli_options *opt, struct cli_output *out)
 	pymon_error err = {0};
 	struct watch_state st = {.opt = opt, .timer_fd = -1};
 	int status = 1;
+	/* Events leave in one write per batch (flushed in on_batch), not one
+	 * per line: a flood costs a few syscalls, not one per event. */
+	static char outbuf[64 * 1024];
+	setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
 	st.w = pymon_watcher_new(&err);
 	if (!st.w) {
+		if (err.code == -EINVAL) {
+			cli_output_usage_error(err.message);
+			return 2;
+		}
 		cli_output_error(err.message);
 		return 1;
 	}

@@ -10,7 +10,7 @@
 struct pymon_observer;
 
 struct pm_batch_entry {
-	unsigned kind;
+	unsigned kind;   /* 0: merged away (a temp name renamed into place) */
 	int is_dir;
 	char *path;
 	char *from;
@@ -26,6 +26,10 @@ struct pm_batch {
 	size_t limit;
 };
 
+/* 0 when added or merged, 1 when left out past the bound (counted in
+ * `dropped`; a RESCAN is never left out), -ENOMEM. A file's MOVE from a
+ * path created, written or moved in this batch replaces that entry: the
+ * batch names the final path only (directories keep their moves). */
 int pm_batch_add(struct pm_batch *b, unsigned kind, const char *path, const char *from, int is_dir);
 void pm_batch_clear(struct pm_batch *b);
 void pm_batch_free(struct pm_batch *b);
@@ -36,9 +40,11 @@ struct pm_node;
 void pm_observer_event(struct pm_node *dir, const char *name, unsigned kind, bool is_dir,
                        const char *from_display);
 
-/* Adds an event that counts to the observer's batch and restarts its quiet
- * period: the one place that computes a batch's deadline. */
-void pm_observer_push(struct pymon_observer *o, unsigned kind, const char *path, const char *from,
+/* Adds an event of root r that counts to its observer's batch (with a
+ * RESCAN of r when the batch is full) and restarts the quiet period: the
+ * one place that computes a batch's deadline. */
+struct pm_root;
+void pm_observer_push(const struct pm_root *r, unsigned kind, const char *path, const char *from,
                       int is_dir);
 
 #endif

@@ -90,15 +90,12 @@ static bool alive(pymon_watcher *w, struct pm_node *node, int wd)
 	return false;
 }
 
-static void scan_failed(pymon_watcher *w, pymon_error *err)
+static void scan_failed(pymon_watcher *w, pymon_error *err, size_t before)
 {
-	if (err->code == -ENOSPC) {
-		if (!w->limit_warned)
-			pm_warn(w, "%s", err->message);
-		w->limit_warned = true;
-	} else {
+	if (err->code == -ENOSPC)
+		pm_budget_report(w, err, before);
+	else
 		pm_warn(w, "%s", err->message);
-	}
 }
 
 static bool vcs_on(const struct pm_node *n)
@@ -113,9 +110,10 @@ static void ignore_file_changed(pymon_watcher *w, struct pm_node *dir)
 	if (dir->root->file || !vcs_on(dir))
 		return;
 	pymon_error err = {0};
+	size_t before = w->unwatched;
 	pm_rules_load(w, dir, -1);
 	if (pm_resync(w, dir, &err) < 0)
-		scan_failed(w, &err);
+		scan_failed(w, &err, before);
 }
 
 static void new_directory(pymon_watcher *w, struct pm_node *dir, const char *name)
@@ -123,8 +121,9 @@ static void new_directory(pymon_watcher *w, struct pm_node *dir, const char *nam
 	if (dir->root->file || pm_ignored(dir, name, true, NULL, 0))
 		return;
 	pymon_error err = {0};
+	size_t before = w->unwatched;
 	if (pm_scan(w, dir->root, dir, name, true, &err) < 0)
-		scan_failed(w, &err);
+		scan_failed(w, &err, before);
 }
 
 /*
@@ -132,10 +131,14 @@ static void new_directory(pymon_watcher *w, struct pm_node *dir, const char *nam
  * the source is not in this observer's tree); T/to: where it arrived
  * (NULL when it left the tree).
  */
-static void move_one(pymon_watcher *w, struct pm_node *S, const char *from, struct pm_node *T,
-                     const char *to, int to_wd, bool is_dir)
+static void move_one(pymon_watcher *w, struct pm_node *S, const char *from, uint32_t id,
+                     struct pm_node *T, const char *to, int to_wd, bool is_dir)
 {
 	bool src_vis = S && pm_visible(S, from, is_dir);
+	/* A directory that left while another one (or itself, moved back)
+	 * took its name: the name was reported as created, and is no delete. */
+	if (src_vis && !T && is_dir && !S->root->file && pm_node_find_child(S, from))
+		src_vis = false;
 	bool dst_vis = T && pm_visible(T, to, is_dir);
 	struct pm_buf from_disp = {0};
 	if (src_vis && dst_vis && pm_node_display(S, from, &from_disp) < 0)
@@ -150,10 +153,19 @@ static void move_one(pymon_watcher *w, struct pm_node *S, const char *from, stru
 	pm_buf_free(&from_disp);
 
 	if (is_dir) {
-		struct pm_node *child = S && !S->root->file ? pm_node_find_child(S, from) : NULL;
+		/* The node the MOVED_FROM took away, by identity: a directory
+		 * that came back (or another one) under the old name meanwhile
+		 * is a different node and stays. */
+		struct pm_node *child = S && !S->root->file ? pm_node_find_moving(S, id) : NULL;
 		bool watch_new = T && !T->root->file && !pm_ignored(T, to, true, NULL, 0);
 		if (child && watch_new && child->root == T->root) {
-			/* Renamed inside the tree: keep every watch below it. */
+			/* Renamed inside the tree: keep every watch below it. A
+			 * directory under the new name is displaced: renamed over
+			 * (its DELETE_SELF follows) or exchanged (its own MOVED_FROM
+			 * follows, and must find it, not this one). */
+			struct pm_node *old = pm_node_find_child(T, to);
+			if (old && old != child)
+				old->moving = PM_NODE_DISPLACED;
 			if (pm_node_rename(child, T, to) < 0)
 				pm_node_drop(w, child, -1);
 		} else {
@@ -181,6 +193,8 @@ static struct pm_pending_move *find_move(pymon_watcher *w, uint32_t cookie)
 
 static void remember_move(pymon_watcher *w, const struct pm_raw_event *ev)
 {
+	if (!pm_wd_first(w, ev->wd))
+		return; /* not a directory of the tree (a git directory's lock) */
 	if (w->nmoves == w->capmoves) {
 		size_t cap = w->capmoves ? w->capmoves * 2 : 8;
 		struct pm_pending_move *m = realloc(w->moves, cap * sizeof *m);
@@ -192,8 +206,25 @@ static void remember_move(pymon_watcher *w, const struct pm_raw_event *ev)
 	char *name = pm_strndup(ev->name, ev->namelen);
 	if (!name)
 		return;
+	uint32_t id = ++w->move_seq;
+	if (id == 0 || id == PM_NODE_DISPLACED)
+		id = w->move_seq = 1;
 	w->moves[w->nmoves++] = (struct pm_pending_move){
-		.cookie = ev->cookie, .wd = ev->wd, .is_dir = !!(ev->mask & IN_ISDIR), .name = name};
+		.cookie = ev->cookie, .id = id, .wd = ev->wd, .is_dir = !!(ev->mask & IN_ISDIR), .name = name};
+	if (!(ev->mask & IN_ISDIR))
+		return;
+	/* Mark the directory that left, in every observer's tree: from now
+	 * on it is found by this move, not by its name. A displaced node of
+	 * that name (the second half of an exchange) is the one leaving. */
+	for (struct pm_node *n = pm_wd_first(w, ev->wd); n; n = pm_wd_next(n, ev->wd)) {
+		if (n->root->file)
+			continue;
+		struct pm_node *c = pm_node_find_displaced(n, name);
+		if (!c)
+			c = pm_node_find_child(n, name);
+		if (c)
+			c->moving = id;
+	}
 }
 
 /* Pairs the sides of a move observer by observer. p may be NULL (the
@@ -223,11 +254,11 @@ static void complete_move(pymon_watcher *w, struct pm_pending_move *p, int to_wd
 					S = src.v[j];
 					used[j] = true;
 				}
-		move_one(w, S, p ? p->name : NULL, T, to, to_wd, is_dir);
+		move_one(w, S, p ? p->name : NULL, p ? p->id : 0, T, to, to_wd, is_dir);
 	}
 	for (size_t j = 0; j < src.n; j++)
 		if (!used[j] && alive(w, src.v[j], p->wd))
-			move_one(w, src.v[j], p->name, NULL, NULL, -1, is_dir);
+			move_one(w, src.v[j], p->name, p->id, NULL, NULL, -1, is_dir);
 	nodeset_free(&src);
 	nodeset_free(&dst);
 }
@@ -265,6 +296,21 @@ static void self_event(pymon_watcher *w, const struct pm_raw_event *ev)
 				pm_warn(w, "%s is no longer watched (removed or unmounted)",
 				        n->root->display[0] ? n->root->display : ".");
 			pm_node_drop(w, n, ev->wd);
+		} else if ((ev->mask & IN_UNMOUNT) && !is_root && n->parent->dev != n->dev) {
+			/* A file system mounted inside the tree went away: the
+			 * directory it covered is there again, with its own
+			 * entries. Watch and read it as a new directory. */
+			struct pm_node *up = n->parent;
+			char *name = pm_strdup(n->name);
+			pm_node_drop(w, n, -1);
+			if (name) {
+				struct pm_buf path = {0};
+				pm_node_display(up, name, &path);
+				pm_warn(w, "%s was unmounted; watching the directory underneath", path.s ? path.s : name);
+				pm_buf_free(&path);
+				new_directory(w, up, name);
+				free(name);
+			}
 		} else if (ev->mask & (IN_DELETE_SELF | IN_UNMOUNT)) {
 			if (is_root)
 				pm_warn(w, "%s was %s; it is no longer watched", n->root->display[0] ? n->root->display : ".",
@@ -272,7 +318,7 @@ static void self_event(pymon_watcher *w, const struct pm_raw_event *ev)
 			if (is_root && !n->root->file) {
 				struct pymon_observer *o = n->root->obs;
 				if (o->kinds & PYMON_DELETE) {
-					pm_observer_push(o, PYMON_DELETE, n->root->display[0] ? n->root->display : ".",
+					pm_observer_push(n->root, PYMON_DELETE, n->root->display[0] ? n->root->display : ".",
 					                 NULL, 1);
 				}
 			}
@@ -291,6 +337,7 @@ void pm_handle_event(pymon_watcher *w, const struct pm_raw_event *ev)
 		pm_overflow(w);
 		return;
 	}
+	pm_git_lock_event(w, ev->wd, ev->mask, ev->name);
 	if (!ev->namelen) {
 		self_event(w, ev);
 		return;
@@ -358,11 +405,15 @@ void pm_overflow(pymon_watcher *w)
 		for (struct pm_root *r = o->roots; r; r = r->next) {
 			if (!r->node)
 				continue;
+			/* Nodes waiting for a move that is forgotten now: the
+			 * resync finds them again where they are. */
+			pm_tree_drop_unsettled(w, r->node);
 			pymon_error err = {0};
+			size_t before = w->unwatched;
 			if (!r->file && pm_resync(w, r->node, &err) < 0)
-				scan_failed(w, &err);
+				scan_failed(w, &err, before);
 			const char *path = r->display[0] ? r->display : ".";
-			pm_observer_push(o, PYMON_RESCAN, path, NULL, !r->file);
+			pm_observer_push(r, PYMON_RESCAN, path, NULL, !r->file);
 		}
 	}
 }

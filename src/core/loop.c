@@ -8,6 +8,7 @@
 #include "core/inotify.h"
 #include "core/loop.h"
 #include "core/scan.h"
+#include "core/tree.h"
 #include "core/watcher.h"
 #include "filter/rules.h"
 
@@ -15,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -35,14 +37,119 @@ static bool pending(const struct pymon_observer *o)
 	return o->batch.count || o->batch.dropped;
 }
 
-static bool git_locked(const struct pymon_observer *o)
+/* ---- git's index.lock ------------------------------------------------
+ * While git holds index.lock (a checkout, a rebase), a due batch waits, so
+ * one operation makes one batch. The wait is on inotify (the git directory
+ * is watched only while a batch waits, with the one fixed mask), never a
+ * timer polling the file, and it is bounded: a lock older than the bound
+ * (git crashed) is named in a warning and batches run until it goes.
+ */
+
+/* The root whose git directory holds a lock this observer waits for. */
+static struct pm_root *locked_root(const struct pymon_observer *o)
 {
-	if (o->flags & PYMON_NO_GIT_LOCK_WAIT)
-		return false;
-	for (const struct pm_root *r = o->roots; r; r = r->next)
-		if (pm_git_locked(r))
-			return true;
+	if (o->flags & PYMON_NO_GIT_LOCK_WAIT || !o->git_lock_ms)
+		return NULL;
+	for (struct pm_root *r = o->roots; r; r = r->next)
+		if (r->gitdir && !r->git_stale && pm_git_locked(r))
+			return r;
+	return NULL;
+}
+
+/* Watches r's git directory (the kernel gives the same wd for a directory
+ * already watched). 0 or a negative errno. */
+static int git_watch(pymon_watcher *w, struct pm_root *r)
+{
+	if (r->git_wd >= 0)
+		return 0;
+	int wd = pm_sys.inotify_add_watch(w->ifd, r->gitdir, PM_WATCH_MASK);
+	if (wd < 0)
+		return -errno;
+	r->git_wd = wd;
+	w->ngitwatch++;
+	return 0;
+}
+
+static bool git_wd_needed(pymon_watcher *w, int wd)
+{
+	for (struct pymon_observer *o = w->observers; o; o = o->next)
+		for (struct pm_root *r = o->roots; r; r = r->next)
+			if (r->git_wd == wd && (r->git_stale || o->lock_since_ns))
+				return true;
 	return false;
+}
+
+static void git_unwatch(pymon_watcher *w, int wd, bool gone)
+{
+	for (struct pymon_observer *o = w->observers; o; o = o->next)
+		for (struct pm_root *r = o->roots; r; r = r->next)
+			if (r->git_wd == wd) {
+				r->git_wd = -1;
+				w->ngitwatch--;
+			}
+	/* A directory of the tree may share the watch (--no-default-ignore). */
+	if (!gone && !pm_wd_first(w, wd))
+		pm_sys.inotify_rm_watch(w->ifd, wd);
+}
+
+void pm_git_lock_event(pymon_watcher *w, int wd, uint32_t mask, const char *name)
+{
+	if (!w->ngitwatch)
+		return;
+	bool gone = mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT);
+	if (!gone && !((mask & (IN_DELETE | IN_MOVED_FROM)) && strcmp(name, "index.lock") == 0))
+		return;
+	bool ours = false;
+	for (struct pymon_observer *o = w->observers; o; o = o->next)
+		for (struct pm_root *r = o->roots; r; r = r->next)
+			if (r->git_wd == wd) {
+				ours = true;
+				r->git_stale = false;
+				/* Looked at again on this round's pm_fire_due. */
+				if (o->lock_since_ns)
+					o->deadline_ns = pm_now_ns();
+			}
+	if (ours && (gone || !git_wd_needed(w, wd)))
+		git_unwatch(w, wd, mask & IN_IGNORED);
+}
+
+/* A due batch of o: true when it has to wait for a git lock (its deadline
+ * is then the end of the wait), false when it fires now. */
+static bool held_by_git(pymon_watcher *w, struct pymon_observer *o, uint64_t now)
+{
+	struct pm_root *r = locked_root(o);
+	if (!r) {
+		o->lock_since_ns = 0;
+		return false;
+	}
+	uint64_t bound = (uint64_t)o->git_lock_ms * 1000000u;
+	if (!o->lock_since_ns)
+		o->lock_since_ns = now;
+	if (now - o->lock_since_ns >= bound) {
+		pm_warn(w, "%s/index.lock has existed for %u s: a git command may have crashed; running anyway "
+		           "(remove the file if no git command is running)",
+		        r->gitdir, (o->git_lock_ms + 999) / 1000);
+		r->git_stale = true;
+		o->lock_since_ns = 0;
+		return false;
+	}
+	int e = git_watch(w, r);
+	if (e < 0) {
+		/* No watch to wait on (the budget is spent): look again soon. */
+		o->deadline_ns = now + 100000000u;
+		if (o->deadline_ns > o->lock_since_ns + bound)
+			o->deadline_ns = o->lock_since_ns + bound;
+		return true;
+	}
+	/* The lock may have gone before the watch existed. */
+	if (!pm_git_locked(r)) {
+		o->lock_since_ns = 0;
+		if (!git_wd_needed(w, r->git_wd))
+			git_unwatch(w, r->git_wd, false);
+		return false;
+	}
+	o->deadline_ns = o->lock_since_ns + bound;
+	return true;
 }
 
 static bool counts_for(const struct pm_action *a, const struct pm_batch_entry *e)
@@ -58,7 +165,7 @@ static void fire(struct pymon_observer *o)
 	if (events) {
 		size_t n = 0;
 		for (size_t i = 0; i < b->count; i++) {
-			if (!counts_for(a, &b->entries[i]))
+			if (!b->entries[i].kind || !counts_for(a, &b->entries[i]))
 				continue;
 			events[n].kind = b->entries[i].kind;
 			events[n].path = b->entries[i].path;
@@ -76,9 +183,8 @@ static void fire(struct pymon_observer *o)
 	o->deadline_ns = 0;
 }
 
-/* Fires every observer whose quiet period is over. While git holds
- * index.lock the batch waits (polling the lock at the observer's delay, at
- * least every 50 ms, only while something is pending). */
+/* Fires every observer whose quiet period is over, unless git holds its
+ * index.lock (see above). */
 void pm_fire_due(pymon_watcher *w)
 {
 	uint64_t now = pm_now_ns();
@@ -91,11 +197,8 @@ void pm_fire_due(pymon_watcher *w)
 	for (struct pymon_observer *o = w->observers; o && !w->stopped; o = o->next) {
 		if (!pending(o) || o->deadline_ns > now)
 			continue;
-		if (git_locked(o)) {
-			uint64_t step = (uint64_t)(o->delay_ms > 50 ? o->delay_ms : 50) * 1000000u;
-			o->deadline_ns = now + step;
+		if (held_by_git(w, o, now))
 			continue;
-		}
 		fire(o);
 	}
 }

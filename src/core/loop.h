@@ -19,5 +19,9 @@ void pm_loop_del(pymon_watcher *w, struct pm_source *src);
 void pm_schedule(pymon_watcher *w);
 void pm_fire_due(pymon_watcher *w);
 void pm_timer_ready(pymon_watcher *w, struct pm_source *src, uint32_t events);
+/* An inotify event on wd: when it is a git directory's watch and the event
+ * is index.lock going away (or the directory itself), the batches held for
+ * it are looked at again. Cheap when no batch waits for a lock. */
+void pm_git_lock_event(pymon_watcher *w, int wd, uint32_t mask, const char *name);
 
 #endif

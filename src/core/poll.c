@@ -94,14 +94,6 @@ void pm_snap_diff(const struct pm_snap *old, const struct pm_snap *cur, pm_snap_
 	}
 }
 
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
 struct pm_snap *pm_snap_read(int dirfd)
 {
 	/* Names are gathered first (the directory's entries), then stat'ed. */

@@ -45,14 +45,6 @@ static int list_put(struct listing *l, unsigned char type, const char *name, siz
 	return 0;
 }
 
-struct linux_dirent64 {
-	uint64_t d_ino;
-	int64_t d_off;
-	unsigned short d_reclen;
-	unsigned char d_type;
-	char d_name[];
-};
-
 /* Reads every entry of dirfd except "." and "..". 0 or a negative errno. */
 static int read_listing(int dirfd, struct listing *l)
 {
@@ -109,30 +101,61 @@ static bool vcs_on(const struct pm_root *r)
 	return !(r->obs->flags & PYMON_NO_VCS_IGNORE);
 }
 
+/* A directory read by the scan whose descriptor is kept while children
+ * queued below it still need it: they are opened relative to it, so no
+ * full path is built or resolved per directory and depth costs nothing
+ * (a tree deeper than PATH_MAX stays linear). */
+struct dirref {
+	int fd;
+	unsigned refs;
+};
+
+/* Parents kept open at once; past it, children are opened by path (a
+ * breadth-first queue spans two levels, so this bounds descriptors). */
+#define MAX_OPEN_PARENTS 256
+
+static void unref(struct dirref *d, size_t *nopen)
+{
+	if (d && --d->refs == 0) {
+		close(d->fd);
+		free(d);
+		(*nopen)--;
+	}
+}
+
+/* The real path of n, for messages only (built when one is needed). */
+static const char *path_of(const struct pm_node *n, struct pm_buf *b)
+{
+	if (pm_node_realpath(n, NULL, b) < 0)
+		return n->name;
+	return b->s;
+}
+
 /*
- * Opens and watches node n. Returns the directory fd (>= 0), -ENOENT style
- * for a directory to skip (already warned), or a fatal negative errno
- * (watch limit) with err set.
+ * Opens and watches node n: relative to its parent's descriptor when the
+ * scan kept one (up), else by path. Returns the directory fd (>= 0),
+ * -ENOENT for a directory to skip (already warned), or a fatal negative
+ * errno (watch limit) with err set.
  */
-static int watch_node(pymon_watcher *w, struct pm_node *n, pymon_error *err)
+static int watch_node(pymon_watcher *w, struct pm_node *n, struct dirref *up, pymon_error *err)
 {
 	struct pm_buf path = {0};
-	if (pm_node_realpath(n, NULL, &path) < 0)
-		return pm_err(err, -ENOMEM, "out of memory");
-	int fd = pm_node_open(n, path.s);
-	int e = errno;
+	int fd = up ? pm_sys.openat(up->fd, n->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
+	            : pm_node_open(n, NULL);
+	int e = errno, r = -ENOENT;
 	if (fd < 0) {
 		if (e == EMFILE || e == ENFILE) {
-			pm_err(err, -e, "%s: %s (raise the open-file limit, ulimit -n)", path.s, strerror(e));
+			r = pm_err(err, -e, "%s: %s (raise the open-file limit, ulimit -n)", path_of(n, &path),
+			           strerror(e));
 			pm_buf_free(&path);
-			return -e;
+			return r;
 		}
 		/* Gone, unreadable or not a directory any more: a race with the
 		 * file system, not an error of ours. A directory renamed while
 		 * we scan it makes its children vanish from their old paths:
 		 * its new place is read again once the rename has been handled. */
 		if (e != ENOENT && e != ENOTDIR && e != ELOOP)
-			pm_warn(w, "cannot watch %s: %s; skipped", path.s, strerror(e));
+			pm_warn(w, "cannot watch %s: %s; skipped", path_of(n, &path), strerror(e));
 		else if (e == ENOENT && n->parent && n->parent->wd >= 0)
 			pm_defer_resync(w, n->parent->wd);
 		pm_buf_free(&path);
@@ -156,7 +179,7 @@ static int watch_node(pymon_watcher *w, struct pm_node *n, pymon_error *err)
 	int wd = pm_sys.inotify_add_watch(w->ifd, proc, PM_WATCH_MASK & ~(uint32_t)IN_DONT_FOLLOW);
 	e = errno;
 	if (wd < 0 && e == ENOENT) {
-		wd = pm_sys.inotify_add_watch(w->ifd, path.s, PM_WATCH_MASK);
+		wd = pm_sys.inotify_add_watch(w->ifd, path_of(n, &path), PM_WATCH_MASK);
 		e = errno;
 	}
 	if (wd < 0) {
@@ -164,7 +187,7 @@ static int watch_node(pymon_watcher *w, struct pm_node *n, pymon_error *err)
 			if (!w->poll_limit_warned)
 				pm_warn(w, "the inotify watch limit is reached (fs.inotify.max_user_watches) at %s; "
 				           "polling the directories that cannot be watched (every %ums)",
-				        path.s, w->poll_interval_ms);
+				        path_of(n, &path), w->poll_interval_ms);
 			w->poll_limit_warned = true;
 			pm_buf_free(&path);
 			if (pm_poll_node(w, n, fd) < 0) {
@@ -174,23 +197,20 @@ static int watch_node(pymon_watcher *w, struct pm_node *n, pymon_error *err)
 			return fd;
 		}
 		close(fd);
-		if (e == ENOSPC) {
-			int r = pm_limit_error(err, -ENOSPC, path.s);
-			pm_buf_free(&path);
-			return r;
-		}
-		if (e == ENOMEM) {
-			pm_err(err, -ENOMEM, "%s: kernel out of memory for inotify watches", path.s);
-			pm_buf_free(&path);
-			return -ENOMEM;
-		}
-		if (e != ENOENT && e != ENOTDIR)
-			pm_warn(w, "cannot watch %s: %s; skipped", path.s, strerror(e));
+		if (e == ENOSPC)
+			r = pm_limit_error(err, -ENOSPC, path_of(n, &path));
+		else if (e == ENOMEM)
+			r = pm_err(err, -ENOMEM, "%s: kernel out of memory for inotify watches", path_of(n, &path));
+		else if (e != ENOENT && e != ENOTDIR)
+			pm_warn(w, "cannot watch %s: %s; skipped", path_of(n, &path), strerror(e));
 		pm_buf_free(&path);
-		return -ENOENT;
+		return r;
 	}
 	pm_buf_free(&path);
-	n->wd = wd; /* dev and ino: set by pm_poll_wanted() */
+	/* The inode names the node (set by pm_poll_wanted()'s fstat): the
+	 * guard against a reused wd and the resync's "same directory?" both
+	 * compare it. */
+	n->wd = wd;
 	if (pm_wd_insert(w, n) < 0) {
 		n->wd = -1;
 		close(fd);
@@ -199,12 +219,17 @@ static int watch_node(pymon_watcher *w, struct pm_node *n, pymon_error *err)
 	return fd;
 }
 
+struct qitem {
+	struct pm_node *n;
+	struct dirref *up; /* the parent's open descriptor, or NULL */
+};
+
 struct queue {
-	struct pm_node **items;
+	struct qitem *items;
 	size_t head, len, cap;
 };
 
-static int push(struct queue *q, struct pm_node *n)
+static int push(struct queue *q, struct pm_node *n, struct dirref *up)
 {
 	if (q->head + q->len == q->cap) {
 		if (q->head) {
@@ -212,15 +237,21 @@ static int push(struct queue *q, struct pm_node *n)
 			q->head = 0;
 		} else {
 			size_t cap = q->cap ? q->cap * 2 : 64;
-			struct pm_node **p = realloc(q->items, cap * sizeof *p);
+			struct qitem *p = realloc(q->items, cap * sizeof *p);
 			if (!p)
 				return -ENOMEM;
 			q->items = p;
 			q->cap = cap;
 		}
 	}
-	q->items[q->head + q->len++] = n;
+	q->items[q->head + q->len++] = (struct qitem){n, up};
 	return 0;
+}
+
+static struct qitem pop(struct queue *q)
+{
+	q->len--;
+	return q->items[q->head++];
 }
 
 /* The queue holds nodes that are linked in the tree but not yet watched;
@@ -229,19 +260,35 @@ static int push(struct queue *q, struct pm_node *n)
 static int scan_queue(pymon_watcher *w, struct queue *q, bool report, pymon_error *err)
 {
 	struct listing l = {0};
+	size_t nopen = 0;
 	int ret = 0;
+	pymon_error first = {0};
 	while (q->len) {
-		struct pm_node *n = q->items[q->head++];
-		q->len--;
-		int fd = watch_node(w, n, err);
+		struct qitem it = pop(q);
+		struct pm_node *n = it.n;
+		int fd = watch_node(w, n, it.up, err);
+		unref(it.up, &nopen);
+		if (fd == -ENOSPC && w->started) {
+			/* Running out of watches while running: count every
+			 * directory that stays unwatched, and go on with the
+			 * others (a resync retries them). At start it is fatal. */
+			w->unwatched++;
+			if (!ret) {
+				ret = fd;
+				first = *err;
+			}
+			pm_node_drop(w, n, -1);
+			continue;
+		}
 		if (fd < 0) {
 			if (fd != -ENOENT) {
 				ret = fd;
 				/* Leave the rest unwatched but consistent. */
 				pm_node_drop(w, n, -1);
 				while (q->len) {
-					pm_node_drop(w, q->items[q->head++], -1);
-					q->len--;
+					it = pop(q);
+					pm_node_drop(w, it.n, -1);
+					unref(it.up, &nopen);
 				}
 				break;
 			}
@@ -255,16 +302,24 @@ static int scan_queue(pymon_watcher *w, struct queue *q, bool report, pymon_erro
 		}
 		int r = read_listing(fd, &l);
 		if (r < 0) {
-			pm_warn(w, "cannot read a directory: %s; its entries are not watched", strerror(-r));
+			struct pm_buf path = {0};
+			pm_warn(w, "cannot read %s: %s; its entries are not watched", path_of(n, &path), strerror(-r));
+			pm_buf_free(&path);
 			close(fd);
 			continue;
 		}
 		if (vcs_on(n->root) && listing_has_ignore_file(&l))
 			pm_rules_load(w, n, fd);
+		struct dirref *self = NULL;
+		if (nopen < MAX_OPEN_PARENTS && (self = malloc(sizeof *self))) {
+			*self = (struct dirref){.fd = fd, .refs = 1}; /* one for this loop */
+			nopen++;
+		}
 		for (size_t off = 0; off < l.len;) {
 			unsigned char type = (unsigned char)l.buf[off];
 			const char *name = l.buf + off + 1;
-			off += strlen(name) + 2;
+			size_t len = strlen(name);
+			off += len + 2;
 			bool dir = entry_is_dir(fd, type, name);
 			if (report)
 				pm_observer_event(n, name, PYMON_CREATE, dir, NULL);
@@ -272,18 +327,36 @@ static int scan_queue(pymon_watcher *w, struct queue *q, bool report, pymon_erro
 			 * can exist yet, so no lookup. */
 			if (!dir || pm_ignored(n, name, true, NULL, 0))
 				continue;
-			struct pm_node *c = pm_node_new(n->root, n, name, strlen(name));
-			if (!c || push(q, c) < 0) {
+			struct pm_node *c = pm_node_new(n->root, n, name, len);
+			if (!c || push(q, c, self) < 0) {
 				if (c)
 					pm_node_drop(w, c, -1);
 				pm_warn(w, "out of memory while scanning; some directories are not watched");
 				continue;
 			}
+			if (self)
+				self->refs++;
 		}
-		close(fd);
+		if (self)
+			unref(self, &nopen);
+		else
+			close(fd);
 	}
 	free(l.buf);
+	if (ret == -ENOSPC && first.code)
+		*err = first;
 	return ret;
+}
+
+void pm_budget_report(pymon_watcher *w, const pymon_error *err, size_t before)
+{
+	if (!w->limit_warned)
+		pm_warn(w, "%s", err->message);
+	w->limit_warned = true;
+	size_t now = w->unwatched - before;
+	pm_warn(w, "%zu director%s could not be watched (%zu since start): the inotify watch budget is spent; "
+	           "they are retried on the next rescan",
+	        now, now == 1 ? "y" : "ies", w->unwatched);
 }
 
 int pm_scan(pymon_watcher *w, struct pm_root *root, struct pm_node *parent, const char *name,
@@ -301,7 +374,7 @@ int pm_scan(pymon_watcher *w, struct pm_root *root, struct pm_node *parent, cons
 		if (n)
 			root->node = n;
 	}
-	if (!n || push(&q, n) < 0) {
+	if (!n || push(&q, n, NULL) < 0) {
 		if (n)
 			pm_node_drop(w, n, -1);
 		free(q.items);
@@ -325,14 +398,22 @@ int pm_resync(pymon_watcher *w, struct pm_node *top, pymon_error *err)
 	struct queue q = {0};
 	struct listing l = {0};
 	int ret = 0;
-	if (push(&q, top) < 0)
+	bool nospc = false;
+	size_t nopen = 0;
+	if (push(&q, top, NULL) < 0)
 		return pm_err(err, -ENOMEM, "out of memory");
 	while (q.len && ret == 0) {
-		struct pm_node *n = q.items[q.head++];
-		q.len--;
+		/* As in the scan: relative to the parent's descriptor when it
+		 * was kept, so a deep tree is resynced in linear time. */
+		struct qitem it = pop(&q);
+		struct pm_node *n = it.n;
+		int fd = -1;
+		if (!n->root->file)
+			fd = it.up ? pm_sys.openat(it.up->fd, n->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
+			           : pm_node_open(n, NULL);
+		unref(it.up, &nopen);
 		if (n->root->file)
 			continue;
-		int fd = pm_node_open(n, NULL);
 		struct stat st;
 		if (fd < 0 || fstat(fd, &st) < 0 || st.st_ino != n->ino || st.st_dev != n->dev) {
 			if (fd >= 0)
@@ -349,9 +430,16 @@ int pm_resync(pymon_watcher *w, struct pm_node *top, pymon_error *err)
 		}
 		if (vcs_on(n->root) && (n->rules || listing_has_ignore_file(&l)))
 			pm_rules_load(w, n, fd);
+		struct dirref *self = NULL;
+		if (nopen < MAX_OPEN_PARENTS && (self = malloc(sizeof *self))) {
+			*self = (struct dirref){.fd = fd, .refs = 1};
+			nopen++;
+		}
 		/* Children that vanished or became ignored. */
 		for (struct pm_node *c = n->child, *next; c; c = next) {
 			next = c->next;
+			if (c->moving)
+				continue; /* its pending move settles it */
 			bool found = false;
 			for (size_t off = 0; off < l.len && !found;) {
 				const char *name = l.buf + off + 1;
@@ -374,18 +462,29 @@ int pm_resync(pymon_watcher *w, struct pm_node *top, pymon_error *err)
 			struct stat cst;
 			if (c && fstatat(fd, name, &cst, AT_SYMLINK_NOFOLLOW) == 0 && cst.st_ino == c->ino &&
 			    cst.st_dev == c->dev) {
-				if (push(&q, c) < 0)
+				if (push(&q, c, self) < 0)
 					ret = pm_err(err, -ENOMEM, "out of memory");
+				else if (self)
+					self->refs++;
 				continue;
 			}
 			pm_observer_event(n, name, PYMON_CREATE, true, NULL);
-			ret = pm_scan(w, n->root, n, name, true, err);
+			int r = pm_scan(w, n->root, n, name, true, err);
+			if (r == -ENOSPC && w->started)
+				nospc = true; /* counted; the others are still tried */
+			else
+				ret = r;
 		}
-		close(fd);
+		if (self)
+			unref(self, &nopen);
+		else
+			close(fd);
 	}
+	while (q.len) /* left by an error */
+		unref(pop(&q).up, &nopen);
 	free(l.buf);
 	free(q.items);
-	return ret;
+	return ret ? ret : nospc ? -ENOSPC : 0;
 }
 
 void pm_defer_resync(pymon_watcher *w, int wd)
@@ -431,10 +530,9 @@ void pm_run_deferred_resyncs(pymon_watcher *w)
 					break;
 				done[ndone++] = node;
 				pymon_error err = {0};
-				if (pm_resync(w, node, &err) < 0 && err.code == -ENOSPC && !w->limit_warned) {
-					pm_warn(w, "%s", err.message);
-					w->limit_warned = true;
-				}
+				size_t before = w->unwatched;
+				if (pm_resync(w, node, &err) < 0 && err.code == -ENOSPC)
+					pm_budget_report(w, &err, before);
 			}
 		}
 		free(wds);

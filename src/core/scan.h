@@ -25,6 +25,10 @@ int pm_scan(pymon_watcher *w, struct pm_root *root, struct pm_node *parent, cons
  * ignore-file change: watches new directories, drops vanished or now-ignored ones. */
 int pm_resync(pymon_watcher *w, struct pm_node *n, pymon_error *err);
 void pm_defer_resync(pymon_watcher *w, int wd);
+/* Warns about directories a scan or resync could not watch (ENOSPC while
+ * running): the limit message once, then how many this time (counted
+ * since `before`, a value of w->unwatched) and in all. */
+void pm_budget_report(pymon_watcher *w, const pymon_error *err, size_t before);
 void pm_run_deferred_resyncs(pymon_watcher *w);
 
 #endif

@@ -58,9 +58,51 @@ void pm_node_unlink(struct pm_node *n)
 struct pm_node *pm_node_find_child(struct pm_node *parent, const char *name)
 {
 	for (struct pm_node *c = parent->child; c; c = c->next)
-		if (strcmp(c->name, name) == 0)
+		if (!c->moving && strcmp(c->name, name) == 0)
 			return c;
 	return NULL;
+}
+
+struct pm_node *pm_node_find_moving(struct pm_node *parent, uint32_t id)
+{
+	for (struct pm_node *c = parent->child; c && id; c = c->next)
+		if (c->moving == id)
+			return c;
+	return NULL;
+}
+
+struct pm_node *pm_node_find_displaced(struct pm_node *parent, const char *name)
+{
+	for (struct pm_node *c = parent->child; c; c = c->next)
+		if (c->moving == PM_NODE_DISPLACED && strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+void pm_tree_drop_unsettled(pymon_watcher *w, struct pm_node *top)
+{
+	/* Pre-order walk without recursion; a dropped node takes its subtree. */
+	struct pm_node *cur = top->child;
+	while (cur && cur != top) {
+		if (cur->moving) {
+			struct pm_node *next = cur->next, *up = cur->parent;
+			pm_node_drop(w, cur, -1);
+			cur = next;
+			while (!cur && up != top) {
+				cur = up->next;
+				up = up->parent;
+			}
+			continue;
+		}
+		if (cur->child) {
+			cur = cur->child;
+			continue;
+		}
+		while (cur != top && !cur->next)
+			cur = cur->parent;
+		if (cur != top)
+			cur = cur->next;
+	}
 }
 
 int pm_node_rename(struct pm_node *n, struct pm_node *new_parent, const char *name)
@@ -71,6 +113,7 @@ int pm_node_rename(struct pm_node *n, struct pm_node *new_parent, const char *na
 	pm_node_unlink(n);
 	free(n->name);
 	n->name = copy;
+	n->moving = 0;
 	pm_node_link(new_parent, n);
 	return 0;
 }
@@ -273,8 +316,9 @@ static void free_one(pymon_watcher *w, struct pm_node *n, int gone_wd)
 	if (n->wd >= 0) {
 		int wd = n->wd;
 		wd_remove(w, n);
-		/* EINVAL (already gone) is expected and harmless. */
-		if (wd != gone_wd && !pm_wd_first(w, wd))
+		/* EINVAL (already gone) is expected and harmless. After the
+		 * inotify descriptor is closed (exit) there is nothing to remove. */
+		if (wd != gone_wd && w->ifd >= 0 && !pm_wd_first(w, wd))
 			pm_sys.inotify_rm_watch(w->ifd, wd);
 	}
 	if (n->root && n->root->node == n)

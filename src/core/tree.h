@@ -11,6 +11,7 @@
 #include "filter/ignore.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct pm_root;
@@ -31,6 +32,13 @@ struct pm_node {
 	dev_t dev;
 	ino_t ino;
 	int wd;                                   /* -1 until watched */
+	/* 0: settled, found by name. Otherwise the node is on its way out of
+	 * its name and lookups by name pass it over: the id of the pending
+	 * move whose MOVED_FROM named it (it is found by that id when the move
+	 * completes), or PM_NODE_DISPLACED when another directory was renamed
+	 * onto its name (its DELETE_SELF follows, or, for an exchange, its own
+	 * MOVED_FROM). Moves are paired by node, never by name after the fact. */
+	uint32_t moving;
 	char *name;                               /* component name; "" for a root's node */
 	struct pm_snap *snap;                     /* polled directories: the last round's entries */
 };
@@ -49,6 +57,8 @@ struct pm_root {
 	 * each with the prefix that turns a root-relative path into one
 	 * relative to that set's directory. */
 	char *gitdir;
+	int git_wd;       /* watch on gitdir while a batch waits for its lock, else -1 */
+	bool git_stale;   /* the lock outlived the wait: batches run until it goes */
 	struct pm_ruleset **above;
 	char **above_prefix;
 	size_t nabove;
@@ -57,7 +67,17 @@ struct pm_root {
 struct pm_node *pm_node_new(struct pm_root *root, struct pm_node *parent, const char *name, size_t len);
 void pm_node_link(struct pm_node *parent, struct pm_node *n);
 void pm_node_unlink(struct pm_node *n);
+#define PM_NODE_DISPLACED UINT32_MAX
+
+/* The settled child named `name`, or NULL. */
 struct pm_node *pm_node_find_child(struct pm_node *parent, const char *name);
+/* The child a pending move (id) took away, or NULL. */
+struct pm_node *pm_node_find_moving(struct pm_node *parent, uint32_t id);
+/* The child under `name` that another directory displaced, or NULL. */
+struct pm_node *pm_node_find_displaced(struct pm_node *parent, const char *name);
+/* Drops every node below top that is not settled (after an overflow, when
+ * the moves they wait for are forgotten); a resync finds them again. */
+void pm_tree_drop_unsettled(pymon_watcher *w, struct pm_node *top);
 int pm_node_rename(struct pm_node *n, struct pm_node *new_parent, const char *name);
 /* Root-relative path of the node ("" for the root) into b; 0 or -ENOMEM. */
 int pm_node_relpath(const struct pm_node *n, struct pm_buf *b);

@@ -128,6 +128,11 @@ PM_API void pymon_watcher_free(pymon_watcher *w)
 	pm_fdwatch_free(w);
 	pm_roles_free(w);
 	pm_poll_free(w);
+	/* Closing the inotify descriptor removes every watch at once: no
+	 * inotify_rm_watch per directory on the way out. */
+	if (w->ifd >= 0)
+		close(w->ifd);
+	w->ifd = -1;
 	pm_tree_free(w);
 	for (struct pymon_observer *o = w->observers, *next; o; o = next) {
 		next = o->next;
@@ -139,8 +144,6 @@ PM_API void pymon_watcher_free(pymon_watcher *w)
 	free(w->resync);
 	if (w->tfd >= 0)
 		close(w->tfd);
-	if (w->ifd >= 0)
-		close(w->ifd);
 	if (w->epfd >= 0)
 		close(w->epfd);
 	free(w->evbuf);
@@ -214,6 +217,7 @@ PM_API pymon_observer *pymon_observer_new(pymon_watcher *w, pymon_error *err)
 	o->kinds = PYMON_ALL;
 	o->delay_ms = 50;
 	o->batch.limit = 10000;
+	o->git_lock_ms = PM_GIT_LOCK_WAIT_MS;
 	pm_ruleset_init(&o->defaults, "default");
 	pm_ruleset_init(&o->user, "--ignore");
 	if (pm_ruleset_add_defaults(&o->defaults) < 0) {
@@ -259,6 +263,7 @@ PM_API int pymon_observer_add(pymon_observer *o, const char *path, pymon_error *
 		return pm_err(err, -ENOMEM, "out of memory");
 	}
 	r->obs = o;
+	r->git_wd = -1;
 	r->display = normalise_display(path);
 	if (S_ISDIR(st.st_mode)) {
 		r->real = real;
@@ -293,21 +298,15 @@ PM_API int pymon_observer_ignore(pymon_observer *o, const char *pattern, pymon_e
 
 PM_API int pymon_observer_ext(pymon_observer *o, const char *list, pymon_error *err)
 {
-	const char *p = list ? list : "";
-	size_t added = 0;
-	while (*p) {
-		while (*p == ',' || isspace((unsigned char)*p))
-			p++;
-		if (!*p)
-			break;
-		const char *s = p;
-		while (*p && *p != ',' && !isspace((unsigned char)*p))
-			p++;
-		while (s < p && *s == '.')
+	const char *p = list ? list : "", *s;
+	size_t added = 0, n;
+	while ((s = pm_next_word(&p, &n))) {
+		while (n && *s == '.') {
 			s++;
-		size_t n = (size_t)(p - s);
+			n--;
+		}
 		if (!n || memchr(s, '/', n))
-			return pm_err(err, -EINVAL, "invalid extension '%.*s' in '%s'", (int)(p - s), s, list);
+			return pm_err(err, -EINVAL, "invalid extension '%.*s' in '%s'", (int)n, s, list);
 		char **exts = realloc(o->exts, (o->nexts + 1) * sizeof *exts);
 		if (!exts)
 			return pm_err(err, -ENOMEM, "out of memory");
@@ -335,6 +334,11 @@ PM_API void pymon_observer_delay(pymon_observer *o, unsigned ms)
 PM_API void pymon_observer_flags(pymon_observer *o, unsigned flags)
 {
 	o->flags = flags;
+}
+
+PM_API void pymon_observer_git_lock_wait(pymon_observer *o, unsigned max_ms)
+{
+	o->git_lock_ms = max_ms;
 }
 
 PM_API void pymon_observer_batch_limit(pymon_observer *o, size_t max_events)
@@ -371,16 +375,10 @@ PM_API int pymon_parse_kinds(const char *list, unsigned *out, pymon_error *err)
 		{"move", PYMON_MOVE},     {"rename", PYMON_MOVE},   {"all", PYMON_ALL},
 	};
 	unsigned mask = 0;
-	const char *p = list ? list : "";
-	while (*p) {
-		while (*p == ',' || isspace((unsigned char)*p))
-			p++;
-		if (!*p)
-			break;
-		const char *s = p;
-		while (*p && *p != ',' && !isspace((unsigned char)*p))
-			p++;
-		size_t n = (size_t)(p - s), i;
+	const char *p = list ? list : "", *s;
+	size_t n;
+	while ((s = pm_next_word(&p, &n))) {
+		size_t i;
 		for (i = 0; i < sizeof names / sizeof names[0]; i++)
 			if (strlen(names[i].name) == n && strncasecmp(s, names[i].name, n) == 0)
 				break;

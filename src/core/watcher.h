@@ -33,13 +33,21 @@ struct pymon_observer {
 	unsigned flags;
 	pymon_run_fn status_fn; /* progress of a command action */
 	void *status_ud;
+	pymon_skip_fn skip_fn;  /* events that did not count, for diagnostics */
+	void *skip_ud;
 	struct pm_batch batch;
 	uint64_t deadline_ns; /* monotonic; 0 when nothing is pending */
+	unsigned git_lock_ms; /* longest hold of a batch for .git/index.lock */
+	uint64_t lock_since_ns; /* holding a due batch for a lock since then; 0 when not */
 };
+
+/* Default longest wait for a git index.lock before a batch runs anyway. */
+#define PM_GIT_LOCK_WAIT_MS 10000u
 
 /* A MOVED_FROM waiting for its MOVED_TO. */
 struct pm_pending_move {
 	uint32_t cookie;
+	uint32_t id;     /* marks the directory nodes it took away (pm_node.moving) */
 	int wd;
 	int is_dir;
 	char *name;
@@ -65,7 +73,10 @@ struct pymon_watcher {
 	struct pm_pending_move *moves;
 	size_t nmoves, capmoves;
 	uint64_t moves_deadline_ns; /* unpaired MOVED_FROMs count as moved out then */
+	uint32_t move_seq;          /* last pending move id given out */
 	int *resync;                /* wds of directories to read again (scan races) */
+	size_t ngitwatch;           /* roots with a git_wd: index.lock is looked for */
+	size_t unwatched;           /* directories left unwatched (ENOSPC) since start */
 	size_t nresync, capresync;
 	char *evbuf;
 	size_t evbuf_len;

@@ -532,3 +532,27 @@ PM_API int pymon_observer_explain(pymon_observer *o, const char *path, int is_di
 	}
 	return result;
 }
+
+void pm_report_skip(struct pm_node *dir, const char *name, unsigned kind, bool is_dir)
+{
+	pymon_observer *o = dir->root->obs;
+	char why[512];
+	if (!(o->kinds & kind))
+		snprintf(why, sizeof why, "a %s event, and only other kinds count", pymon_kind_name(kind));
+	else if (dir->root->file)
+		snprintf(why, sizeof why, "not the watched file %s", dir->root->file);
+	else if (is_dir && o->nexts && !pm_ignored(dir, name, true, NULL, 0))
+		snprintf(why, sizeof why, "a directory's %s: with an extension filter its files count", pymon_kind_name(kind));
+	else if (!pm_ignored(dir, name, is_dir, why, sizeof why))
+		snprintf(why, sizeof why, "not a watched extension");
+	struct pm_buf path = {0};
+	if (pm_node_display(dir, name, &path) == 0)
+		o->skip_fn(o, kind, path.s, why, o->skip_ud);
+	pm_buf_free(&path);
+}
+
+PM_API void pymon_observer_on_skip(pymon_observer *o, pymon_skip_fn fn, void *userdata)
+{
+	o->skip_fn = fn;
+	o->skip_ud = userdata;
+}

@@ -27,6 +27,10 @@ bool pm_event_counts(struct pm_node *dir, const char *name, unsigned kind, bool 
  * sides of a move. */
 bool pm_visible(struct pm_node *dir, const char *name, bool is_dir);
 
+/* Tells the observer's pymon_skip_fn about an event that does not count,
+ * and why (the explain wording). */
+void pm_report_skip(struct pm_node *dir, const char *name, unsigned kind, bool is_dir);
+
 /* (Re)reads .gitignore and .ignore of the node's directory; dirfd < 0 opens it. */
 void pm_rules_load(pymon_watcher *w, struct pm_node *n, int dirfd);
 int pm_root_git_setup(pymon_watcher *w, struct pm_root *root);

@@ -240,8 +240,10 @@ class Proc:
 class EventDump(Proc):
     """The engine seen through tests/tools/eventdump."""
 
-    def __init__(self, args, cwd):
-        super().__init__([EVENTDUMP] + list(args), cwd=cwd)
+    def __init__(self, args, cwd, prefix=(), **kw):
+        """prefix: argv run before eventdump (e.g. a namespace wrapper that
+        ends with exec "$@"); kw goes to Proc (e.g. stdin)."""
+        super().__init__(list(prefix) + [EVENTDUMP] + list(args), cwd=cwd, **kw)
         l = self.wait_line(lambda l: l.startswith(("ready", "error")))
         if l.startswith("error"):
             raise AssertionError("eventdump failed: %s" % l)

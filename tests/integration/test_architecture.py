@@ -103,3 +103,13 @@ class Symbols(unittest.TestCase):
         declared = set(re.findall(r"\b(pymon_\w+)\s*\(", header)) - {
             n for n in re.findall(r"typedef\s+\w+\s*\(\*\s*(pymon_\w+)\)", header)}
         self.assertEqual(exported, declared)
+
+    def test_debian_symbols_file_lists_the_exports(self):
+        # dpkg-gensymbols fails the package build on a removed symbol: keep
+        # debian/libpymon0.symbols in step with the library.
+        so = os.path.join(BUILD, "libpymon.so")
+        out = subprocess.run(["nm", "-D", "--defined-only", so], capture_output=True, text=True, check=True)
+        exported = {l.split()[-1] for l in out.stdout.splitlines() if l.split()[-2:-1] == ["T"]}
+        with open(os.path.join(ROOT, "debian", "libpymon0.symbols")) as f:
+            listed = {l.split("@")[0].strip() for l in f if l.startswith(" ")}
+        self.assertEqual(exported, listed)

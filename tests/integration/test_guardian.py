@@ -60,7 +60,9 @@ class Guardian(TempDirTest):
         self.env = dict(os.environ, LOG=self.log)
 
     def start(self, args, **kw):
-        p = Proc([PYMON, "--no-color", "--no-config"] + args, cwd=self.dir, env=self.env, merge_stderr=True, **kw)
+        # -v: "N directories watched" says when every watch exists
+        p = Proc([PYMON, "--no-color", "--no-config", "-v"] + args, cwd=self.dir, env=self.env, merge_stderr=True,
+                 **kw)
         self.procs.append(p)
         return p
 
@@ -77,7 +79,9 @@ class Guardian(TempDirTest):
         return self.records(event)
 
     def wait_watching(self, p):
-        p.wait_line(lambda l: "watching" in l)
+        # "N directories watched" comes once every watch exists
+        # ("watching: w" comes before the scan).
+        p.wait_line(lambda l: l.endswith(" watched"))
 
     # -- the tree is stopped whatever happens to py-mon ----------------------
 
@@ -215,3 +219,38 @@ exec = ["sleep", "1004"]
         self.assertIn("restarts: 50", r.stdout)
         self.assertIn("subreaper: 0", r.stdout)
         self.assertIn("host reaped: only its own", r.stdout)
+
+
+class Verbose(TempDirTest):
+    def test_v_says_why_a_change_did_not_count(self):
+        os.makedirs(self.path("w"))
+        write(self.path("w", ".ignore"), "*.tmp\n")
+        p = Proc([PYMON, "--no-color", "--no-config", "-v", "-w", "w", "-e", "py", "-d", "20ms", "sleep 100"],
+                 cwd=self.dir, merge_stderr=True)
+        self.procs.append(p)
+        p.wait_line(lambda l: "watched" in l)
+        write(self.path("w", "a.tmp"))
+        write(self.path("w", "d.log"))
+        write(self.path("w", "b.txt"))
+        write(self.path("w", "c.py"))
+        p.wait_line(lambda l: "w/c.py" in l)
+        text = "\n".join(p.seen)
+        self.assertRegex(text, r"skipped create w/a\.tmp: ignored by .*w/\.ignore:1: \*\.tmp")
+        self.assertIn("skipped create w/d.log: ignored by default ignore '*.log'", text)
+        self.assertIn("skipped create w/b.txt: not a watched extension", text)
+        self.assertNotIn("skipped create w/c.py", text)
+
+
+class BatchBound(TempDirTest):
+    def test_changes_past_the_batch_bound_are_announced(self):
+        os.makedirs(self.path("w"))
+        p = Proc([PYMON, "--no-color", "--no-config", "-w", "w", "-d", "300ms", "sleep 100"],
+                 cwd=self.dir, merge_stderr=True)  # the command starts once every watch exists
+        self.procs.append(p)
+        p.wait_line(lambda l: "starting" in l)
+        for i in range(10050):
+            with open(self.path("w", "f%05d" % i), "w"):
+                pass
+        line = p.wait_line(lambda l: "were not listed" in l, timeout=30)
+        self.assertRegex(line, r"\d+ more changes were not listed \(too many for one batch\); the batch carries "
+                               r"a rescan of their root")

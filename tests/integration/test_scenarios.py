@@ -494,14 +494,16 @@ class Trees(Scenario):
 
 class Floods(Scenario):
     def test_5000_writes_make_one_or_two_runs(self):
-        # Default delay (50 ms). The loop writes without a pause, so no
-        # 50 ms of quiet happens before it ends: one batch, one run. A
-        # second one is allowed: when the command restarts mid-flood (it
-        # is a restart of a serving child, so it takes a moment), the
-        # events meanwhile form the next batch.
+        # The loop writes without a pause, so no quiet period happens
+        # before it ends: one batch, one run. A second one is allowed: when
+        # the command restarts mid-flood (it is a restart of a serving
+        # child, so it takes a moment), the events meanwhile form the next
+        # batch. The delay is 250 ms, not the default 50: on a loaded
+        # 2-core machine the writer itself can be descheduled for longer
+        # than 50 ms, which is quiet, not a flood.
         for i in range(10):
             write(self.path("w", "f%d.py" % i))
-        self.start()
+        self.start("-d", "250ms")
         n = len(self.runs())
         t0 = time.monotonic()
         for i in range(5000):

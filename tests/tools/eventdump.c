@@ -104,6 +104,9 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--limit") == 0 && v) {
 			pymon_observer_batch_limit(o, (size_t)atol(v));
 			i++;
+		} else if (strcmp(a, "--git-lock-wait") == 0 && v) {
+			pymon_observer_git_lock_wait(o, (unsigned)atol(v));
+			i++;
 		} else if (strcmp(a, "--batches") == 0 && v) {
 			batches_left = atol(v);
 			i++;

@@ -42,6 +42,14 @@ TEST(batch_is_bounded_and_counts_what_it_drops)
 	}
 	CHECK_INT(b.count, 10);
 	CHECK_INT(b.dropped, 990);
+	/* pm_observer_push adds the RESCAN when an add says it was left out;
+	 * a RESCAN itself passes the bound. */
+	CHECK_INT(pm_batch_add(&b, PYMON_CREATE, "more", NULL, 0), 1);
+	CHECK_INT(b.dropped, 991);
+	CHECK_INT(pm_batch_add(&b, PYMON_RESCAN, ".", NULL, 1), 0);
+	CHECK_INT(b.count, 11);
+	CHECK_INT(b.entries[10].kind, PYMON_RESCAN);
+	b.dropped = 990;
 	/* A path already in the batch still merges when full. */
 	pm_batch_add(&b, PYMON_DELETE, "f3", NULL, 0);
 	CHECK_INT(b.entries[3].kind, PYMON_DELETE);
@@ -65,5 +73,40 @@ TEST(batch_large_flood_memory_is_released)
 	CHECK_INT(b.count, 20000);
 	pm_batch_clear(&b);
 	CHECK(b.cap <= 1024);
+	pm_batch_free(&b);
+}
+
+TEST(batch_atomic_save_names_the_final_path_only)
+{
+	struct pm_batch b = {.limit = 100};
+	/* create + write a temp, rename it into place */
+	pm_batch_add(&b, PYMON_CREATE, ".app.py.swp1", NULL, 0);
+	pm_batch_add(&b, PYMON_MODIFY, ".app.py.swp1", NULL, 0);
+	CHECK_INT(pm_batch_add(&b, PYMON_MOVE, "app.py", ".app.py.swp1", 0), 0);
+	CHECK_INT(b.entries[0].kind, 0); /* merged away */
+	CHECK_STR(b.entries[1].path, "app.py");
+	CHECK_INT(b.entries[1].kind, PYMON_CREATE);
+	CHECK(b.entries[1].from == NULL);
+	/* a modified file renamed: a modification of the new name */
+	pm_batch_add(&b, PYMON_MODIFY, "x.py", NULL, 0);
+	pm_batch_add(&b, PYMON_MOVE, "y.py", "x.py", 0);
+	CHECK_INT(b.entries[3].kind, PYMON_MODIFY);
+	CHECK_STR(b.entries[3].path, "y.py");
+	/* moved twice: one move from the first name; moved back: a modification */
+	pm_batch_add(&b, PYMON_MOVE, "b.py", "a.py", 0);
+	pm_batch_add(&b, PYMON_MOVE, "c.py", "b.py", 0);
+	CHECK_INT(b.entries[4].kind, 0);
+	CHECK_INT(b.entries[5].kind, PYMON_MOVE);
+	CHECK_STR(b.entries[5].from, "a.py");
+	pm_batch_add(&b, PYMON_MOVE, "a.py", "c.py", 0);
+	CHECK_INT(b.entries[6].kind, PYMON_MODIFY);
+	CHECK(b.entries[6].from == NULL);
+	/* a move of a path not in the batch stays a move */
+	pm_batch_add(&b, PYMON_MOVE, "q.py", "p.py", 0);
+	CHECK_INT(b.entries[7].kind, PYMON_MOVE);
+	CHECK_STR(b.entries[7].from, "p.py");
+	/* the temp name written again later is a new entry again */
+	pm_batch_add(&b, PYMON_CREATE, ".app.py.swp1", NULL, 0);
+	CHECK_INT(b.entries[0].kind, PYMON_CREATE);
 	pm_batch_free(&b);
 }

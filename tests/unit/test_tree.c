@@ -196,3 +196,43 @@ TEST(tree_table_grows_with_many_nodes)
 	CHECK(pm_wd_first(&w, 5000) == NULL);
 	cleanup(&w, &r, 1);
 }
+
+TEST(tree_nodes_on_their_way_out_are_found_by_move_not_by_name)
+{
+	pymon_watcher w = {0};
+	struct pymon_observer o = {0};
+	struct pm_root *r = fake_root(&o, "", "/p");
+	struct pm_node *root = watched(&w, r, NULL, "", 1);
+	r->node = root;
+	struct pm_node *a = watched(&w, r, root, "sub", 2);
+	watched(&w, r, a, "inner", 3);
+	a->moving = 7; /* a MOVED_FROM (move id 7) took it away */
+	CHECK(pm_node_find_child(root, "sub") == NULL);
+	CHECK(pm_node_find_moving(root, 7) == a);
+	CHECK(pm_node_find_moving(root, 8) == NULL);
+	/* The directory came back under the name: a second node, the first
+	 * still found by its move only. */
+	struct pm_node *b = watched(&w, r, root, "sub", 4);
+	CHECK(pm_node_find_child(root, "sub") == b);
+	CHECK(pm_node_find_moving(root, 7) == a);
+	/* Displaced (another directory renamed onto its name). */
+	struct pm_node *c = watched(&w, r, root, "c", 5);
+	c->moving = PM_NODE_DISPLACED;
+	CHECK(pm_node_find_child(root, "c") == NULL);
+	CHECK(pm_node_find_displaced(root, "c") == c);
+	/* Renaming settles a node. */
+	CHECK_INT(pm_node_rename(c, root, "c2"), 0);
+	CHECK_INT(c->moving, 0);
+	CHECK(pm_node_find_child(root, "c2") == c);
+	/* After an overflow every unsettled node goes, with its subtree. */
+	a->moving = 7;
+	pm_sys.inotify_rm_watch = fake_rm;
+	rm_calls = 0;
+	pm_tree_drop_unsettled(&w, root);
+	CHECK(pm_node_find_moving(root, 7) == NULL);
+	CHECK(pm_node_find_child(root, "sub") == b);
+	CHECK(pm_node_find_child(root, "c2") == c);
+	CHECK_INT(rm_calls, 2); /* sub and sub/inner */
+	CHECK(pm_wd_first(&w, 3) == NULL);
+	cleanup(&w, &r, 1);
+}

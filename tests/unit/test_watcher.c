@@ -120,8 +120,9 @@ TEST(seam_enospc_names_max_user_watches_and_path)
 /* The directory cannot be opened (as a race with chmod would do). */
 static int eacces_open(int dirfd, const char *path, int flags, int mode)
 {
+	/* A full path, or a name relative to the parent's descriptor. */
 	const char *s = strrchr(path, '/');
-	if (s && strcmp(s, "/secret") == 0) {
+	if (strcmp(s ? s + 1 : path, "secret") == 0) {
 		errno = EACCES;
 		return -1;
 	}
@@ -156,6 +157,41 @@ TEST(seam_eacces_on_subdir_warns_once_and_goes_on)
 	pump(w, &s, 1, 3000);
 	CHECK_INT(s.batches, 1);
 	CHECK_CONTAINS(s.last, "ok/f.py");
+	pymon_watcher_free(w);
+}
+
+/* The directory opens but cannot be listed (EIO from the disk). */
+static ino_t broken_ino;
+static ssize_t eio_getdents(int fd, void *buf, size_t len)
+{
+	struct stat st;
+	if (fstat(fd, &st) == 0 && st.st_ino == broken_ino) {
+		errno = EIO;
+		return -1;
+	}
+	return pm_sys_real.getdents64(fd, buf, len);
+}
+
+TEST(seam_unreadable_directory_is_named_in_the_warning)
+{
+	mk("fine");
+	mk("broken");
+	char p[512];
+	snprintf(p, sizeof p, "%s/broken", pm_test_tmpdir());
+	struct stat st;
+	CHECK(stat(p, &st) == 0);
+	broken_ino = st.st_ino;
+	struct seen s = {0};
+	pymon_error err = {0};
+	pymon_watcher *w = make(&s, 0, &err);
+	warnings = 0;
+	pymon_watcher_on_warning(w, on_warn, NULL);
+	pm_sys.getdents64 = eio_getdents;
+	CHECK_INT(pymon_watcher_start(w, &err), 0);
+	CHECK_INT(warnings, 1);
+	CHECK_CONTAINS(warning, "cannot read ");
+	CHECK_CONTAINS(warning, p);
+	CHECK_CONTAINS(warning, "Input/output error");
 	pymon_watcher_free(w);
 }
 
