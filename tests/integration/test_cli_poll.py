@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from support import PYMON, TIMEOUT, Proc, TempDirTest, wait_for, write
+from support import PYMON, TIMEOUT, Proc, TempDirTest, wait_for, watch_limit_prefix, write
 
 HELP_POINTER = "Try 'py-mon --help' for more information."
 
@@ -86,6 +86,24 @@ class PollFlags(TempDirTest):
         p, start = self.watch("--poll-on-limit")
         self.assertNotIn("polling", start)
         self.create_modify_delete(p)
+
+    def test_poll_on_limit_polls_what_the_watch_limit_leaves(self):
+        prefix = watch_limit_prefix(5)
+        for i in range(20):
+            os.makedirs(self.path("tree", "d%02d" % i))
+        argv = [PYMON, "watch", "--no-config", "--json", "tree"]
+        # Without the flag the limit is an error.
+        r = subprocess.run(prefix + argv, cwd=self.dir, env=env_without_poll(), stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=TIMEOUT)
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("max_user_watches", r.stderr.decode())
+        p = Proc(prefix + argv[:-1] + ["--poll-on-limit", "tree"], cwd=self.dir, env=env_without_poll())
+        self.procs.append(p)
+        wait_for(lambda: "] watching " in p.stderr_text() or p.p.poll() is not None, what="the start")
+        self.assertIsNone(p.p.poll(), p.stderr_text())
+        # The last directories are beyond the limit: polled.
+        write(self.path("tree", "d19", "new.txt"))
+        self.event(p, "create", "d19/new.txt")
 
     def test_run_mode_restarts_on_a_polled_change(self):
         log = self.path("runs.log")
