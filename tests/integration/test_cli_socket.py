@@ -106,6 +106,30 @@ class Socket(TempDirTest):
         line = p.wait_line(lambda l: l.startswith("env "))
         self.assertEqual(line, "env 2 3,4 True %d %d" % (self.port, port2))
 
+    def test_no_other_descriptor_reaches_the_command(self):
+        # py-mon's own copies of the sockets are close-on-exec: the command
+        # has 0-2 and the handed sockets, nothing more.
+        show = ("import os\n"
+                "def is_open(fd):\n"
+                "    try:\n"
+                "        os.fstat(fd)\n"
+                "        return True\n"
+                "    except OSError:\n"
+                "        return False\n"
+                "print('fds', [fd for fd in range(256) if is_open(fd)], flush=True)\n")
+        p = self.start("--socket", str(self.port), command=[sys.executable, "-c", show])
+        self.assertEqual(p.wait_line(lambda l: l.startswith("fds ")), "fds [0, 1, 2, 3]")
+
+    def test_ipv6_in_brackets(self):
+        try:
+            with socket.socket(socket.AF_INET6) as s:
+                s.bind(("::1", 0))
+        except OSError as e:
+            self.skipTest("no IPv6 loopback here: %s" % e)
+        show = "import socket; s = socket.socket(fileno=3); print('v6', s.family.name, s.getsockname()[0], flush=True)"
+        p = self.start("--socket", "[::1]:%d" % self.port, command=[sys.executable, "-c", show])
+        self.assertEqual(p.wait_line(lambda l: l.startswith("v6 ")), "v6 AF_INET6 ::1")
+
     def test_the_config_key(self):
         write(self.path("py-mon.toml"), "socket = [%d]\n" % self.port)
         p = Proc([PYMON, "--config", "py-mon.toml", "-w", "src", "--", sys.executable, SERVER], cwd=self.dir)
