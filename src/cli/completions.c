@@ -19,6 +19,8 @@ static const char *words_of(const struct cli_opt_spec *s)
 		return "restart queue ignore signal";
 	case OPT_SIGNAL:
 		return "TERM INT HUP QUIT KILL USR1 USR2";
+	case OPT_RESTART_ON_EXIT:
+		return "fail always";
 	default:
 		return NULL;
 	}
@@ -64,7 +66,7 @@ static void bash(FILE *f, const struct cli_opt_spec *specs, size_t n)
 	fputs("\tcase $prev in\n", f);
 	for (size_t i = 0; i < n; i++) {
 		const struct cli_opt_spec *s = &specs[i];
-		if (!s->arg)
+		if (!s->arg || s->optional) /* --poll=TIME: the next word is no value */
 			continue;
 		if (s->short_name)
 			fprintf(f, "\t-%c | ", s->short_name);
@@ -97,24 +99,29 @@ static void zsh(FILE *f, const struct cli_opt_spec *specs, size_t n)
 		const struct cli_opt_spec *s = &specs[i];
 		char text[64];
 		summary(s->help, text, sizeof text, "[]:'\\\"`$");
-		char action[96] = "";
+		char action[96] = "", arg[32] = "";
+		for (size_t k = 0, w = 0; s->arg && s->arg[k] && w + 1 < sizeof arg; k++)
+			if (!strchr("[]:", s->arg[k])) /* "[HOST:]PORT": a colon ends zsh's message */
+				arg[w++] = s->arg[k], arg[w] = '\0';
+		const char *colon = s->optional ? "::" : ":"; /* "::" an optional argument */
 		if (s->arg) {
 			if (words_of(s))
-				snprintf(action, sizeof action, ":%s:(%s)", s->arg, words_of(s));
+				snprintf(action, sizeof action, "%s%s:(%s)", colon, arg, words_of(s));
 			else if (takes_file(s))
-				snprintf(action, sizeof action, ":%s:_files", s->arg);
+				snprintf(action, sizeof action, "%s%s:_files", colon, arg);
 			else if (takes_command(s))
-				snprintf(action, sizeof action, ":%s:_command_names", s->arg);
+				snprintf(action, sizeof action, "%s%s:_command_names", colon, arg);
 			else
-				snprintf(action, sizeof action, ":%s: ", s->arg);
+				snprintf(action, sizeof action, "%s%s: ", colon, arg);
 		}
 		const char *repeat = s->id == OPT_WATCH || s->id == OPT_EXT || s->id == OPT_IGNORE ||
-		                     s->id == OPT_ENV_FILE ? "*" : "";
+		                     s->id == OPT_ENV_FILE || s->id == OPT_SOCKET ? "*" : "";
 		if (s->short_name)
 			fprintf(f, "\t\t'%s(-%c --%s)'{-%c,--%s}'[%s]%s' \\\n", repeat, s->short_name, s->long_name,
 			        s->short_name, s->long_name, text, action);
 		else
-			fprintf(f, "\t\t'%s--%s[%s]%s' \\\n", repeat, s->long_name, text, action);
+			fprintf(f, "\t\t'%s--%s%s[%s]%s' \\\n", repeat, s->long_name, s->optional ? "=-" : "", text,
+			        action);
 	}
 	fprintf(f, "\t\t'1:command or subcommand:{_alternative \"subcommands:subcommand:(%s)\" "
 	           "\"commands:command:_command_names\"}' \\\n"
@@ -134,13 +141,15 @@ static void fish(FILE *f, const struct cli_opt_spec *specs, size_t n)
 		if (s->short_name)
 			fprintf(f, " -s %c", s->short_name);
 		fprintf(f, " -l %s", s->long_name);
-		if (words_of(s))
+		if (s->optional) /* --poll=TIME: fish offers no optional values */
+			fputs(" -f", f);
+		else if (words_of(s))
 			fprintf(f, " -x -a '%s'", words_of(s));
 		else if (takes_file(s))
 			fputs(" -r -F", f);
 		else if (takes_command(s))
 			fputs(" -x -a '(__fish_complete_command)'", f);
-		else if (s->arg)
+		else if (s->arg && !s->optional)
 			fputs(" -x", f);
 		fprintf(f, " -d '%s'\n", text);
 	}

@@ -199,10 +199,12 @@ static int set_one(struct ctx *c, const char *key, const char *val, const struct
 		if (!val)
 			return -ENOMEM;
 	}
-	size_t before = c->o->nwatch;
+	size_t before = c->o->nwatch, sockets = c->o->nsockets;
 	int r = cli_options_set(c->o, key, val, at, c->msg, c->len);
 	if (r == 0 && watch && c->o->nwatch == before + 1)
 		c->o->watch_origin[before] = *item;
+	if (r == 0 && c->o->nsockets == sockets + 1)
+		c->o->socket_origin[sockets] = *item;
 	return r;
 }
 
@@ -270,7 +272,7 @@ static int scalar_text(struct ctx *c, const char *key, const struct toml_value *
 	}
 	if (v->type == TOML_INTEGER) {
 		static const char *const numeric[] = {"delay", "stop-timeout", "stop_timeout", "timeout",
-		                                      "jobs", "count", "signal"};
+		                                      "jobs", "count", "signal", "poll", "socket"};
 		bool ok = false;
 		for (size_t i = 0; i < sizeof numeric / sizeof numeric[0]; i++)
 			ok |= strcmp(key, numeric[i]) == 0;
@@ -306,6 +308,9 @@ static int apply_key(struct ctx *c, const char *key, const struct toml_value *v,
 	if (v->type == TOML_BOOL) {
 		if (v->u.b)
 			return set_one(c, key, NULL, &at, &at);
+		/* poll = false is --no-poll: it overrides PYMON_POLL. */
+		if (strcmp(key, "poll") == 0)
+			return set_one(c, "no-poll", NULL, &at, &at);
 		/* false: nothing to set, but the key must still exist. */
 		struct cli_options scratch;
 		cli_options_init(&scratch, 0, NULL);
@@ -316,7 +321,8 @@ static int apply_key(struct ctx *c, const char *key, const struct toml_value *v,
 	}
 	if (v->type == TOML_ARRAY) {
 		bool list = strcmp(key, "watch") == 0 || strcmp(key, "ext") == 0 || strcmp(key, "ignore") == 0 ||
-		            strcmp(key, "on") == 0 || strcmp(key, "env-file") == 0 || strcmp(key, "env_file") == 0;
+		            strcmp(key, "on") == 0 || strcmp(key, "env-file") == 0 || strcmp(key, "env_file") == 0 ||
+		            strcmp(key, "socket") == 0;
 		if (!list)
 			return bad(c->msg, c->len, "%s: '%s' takes one value, not a list", origin, key);
 		char joined[1024] = "";
@@ -426,6 +432,9 @@ static int load_rules(struct ctx *c, const struct toml_value *t)
 		if (rule->opt.nenv_files)
 			return bad(c->msg, c->len, "%s: rule '%s': env-file sets the environment of every job: give it in "
 			           "the top table", at, rule->name);
+		if (rule->opt.poll_set || rule->opt.poll_on_limit)
+			return bad(c->msg, c->len, "%s: rule '%s': poll and poll-on-limit choose how every job's tree is "
+			           "watched: give them in the top table", at, rule->name);
 		if (!rule->opt.shell && !rule->opt.argv)
 			return bad(c->msg, c->len, "%s: rule '%s' needs a command, exec or each", at, rule->name);
 		r = cli_options_finish(&rule->opt, c->msg, c->len);
@@ -525,6 +534,33 @@ static void print_kinds(FILE *f, unsigned kinds)
 	fputc(']', f);
 }
 
+/* poll: what a flag or key set, else what PYMON_POLL says (the library
+ * reads it; a bad value is its error), else unset: by file system. */
+static void print_poll(FILE *f, const struct cli_options *o)
+{
+	if (o->poll_set && o->poll_mode == PYMON_POLL_NEVER) {
+		fputs("poll = false", f);
+		print_origin(f, o->origin[OPT_NO_POLL]);
+		return;
+	}
+	if (o->poll_set) {
+		fprintf(f, "poll = \"%ums\"", o->poll_interval_ms);
+		print_origin(f, o->origin[OPT_POLL]);
+		return;
+	}
+	const char *env = getenv("PYMON_POLL");
+	if (!env || !*env) {
+		fputs("# poll: not set (default: polled only where inotify cannot see changes)\n", f);
+		return;
+	}
+	fputs("poll = ", f);
+	if (strcmp(env, "0") == 0 || strcmp(env, "1") == 0)
+		fputs(*env == '1' ? "true" : "false", f);
+	else
+		print_str(f, env);
+	fputs("    # environment (PYMON_POLL)\n", f);
+}
+
 static void print_options(FILE *f, const struct cli_options *o, bool rule)
 {
 	fputs("watch = ", f);
@@ -549,6 +585,11 @@ static void print_options(FILE *f, const struct cli_options *o, bool rule)
 	print_origin(f, o->origin[OPT_NO_DEFAULT_IGNORE]);
 	fprintf(f, "no-vcs-ignore = %s", o->observer_flags & PYMON_NO_VCS_IGNORE ? "true" : "false");
 	print_origin(f, o->origin[OPT_NO_VCS_IGNORE]);
+	if (!rule) {
+		print_poll(f, o);
+		fprintf(f, "poll-on-limit = %s", o->poll_on_limit ? "true" : "false");
+		print_origin(f, o->origin[OPT_POLL_ON_LIMIT]);
+	}
 	if (o->watch_mode)
 		return;
 	char sig[32];
@@ -558,6 +599,14 @@ static void print_options(FILE *f, const struct cli_options *o, bool rule)
 	print_origin(f, o->origin[OPT_STOP_TIMEOUT]);
 	fprintf(f, "on-busy = \"%s\"", pymon_busy_name(o->on_busy));
 	print_origin(f, o->origin[OPT_ON_BUSY]);
+	fprintf(f, "restart-on-exit = %s", o->restart_on_exit == PYMON_RESTART_ALWAYS ? "\"always\""
+	                                   : o->restart_on_exit == PYMON_RESTART_ON_FAILURE ? "\"fail\"" : "false");
+	print_origin(f, o->origin[OPT_RESTART_ON_EXIT]);
+	if (o->nsockets) {
+		fputs("socket = ", f);
+		print_list(f, (const char *const *)o->sockets, o->nsockets);
+		print_origin(f, o->origin[OPT_SOCKET]);
+	}
 	if (o->nenv_files) {
 		fputs("env-file = ", f);
 		print_list(f, (const char *const *)o->env_files, o->nenv_files);

@@ -14,6 +14,7 @@
 #include "observer.h"
 #include "options.h"
 #include "output.h"
+#include "sockets.h"
 #include "watch.h"
 #include "pymon.h"
 
@@ -34,6 +35,7 @@ struct job {
 	const struct cli_options *opt;
 	struct cli_output out;
 	pymon_observer *o;
+	int *fds; /* --socket: the listening sockets, handed to every run */
 };
 
 struct app {
@@ -173,6 +175,9 @@ static int configure_action(struct job *j, pymon_error *err)
 			.stop_timeout_ms = opt->stop_timeout_ms,
 			.on_busy = opt->on_busy,
 			.flags = opt->run_flags,
+			.restart_on_exit = opt->restart_on_exit,
+			.fds = j->fds,
+			.nfds = j->fds ? opt->nsockets : 0,
 		};
 		r = pymon_observer_run(j->o, &cmd, err);
 	}
@@ -233,11 +238,23 @@ static int setup(struct app *a, pymon_error *err)
 	if (!a->w) /* -EINVAL: a bad PYMON_POLL, bad input */
 		return err->code == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	pymon_watcher_on_warning(a->w, on_warning, a);
+	if (cli_watcher_poll(a->w, &a->opt, err) < 0)
+		return EXIT_RUNTIME;
 	for (size_t i = 0; i < a->njobs; i++) {
 		struct job *j = &a->jobs[i];
 		j->o = pymon_observer_new(a->w, err);
 		if (!j->o)
 			return EXIT_RUNTIME;
+		if (j->opt->nsockets) {
+			j->fds = calloc(j->opt->nsockets, sizeof *j->fds);
+			if (!j->fds)
+				return EXIT_RUNTIME;
+			if (cli_sockets_open(j->opt, j->fds, err->message, sizeof err->message) < 0) {
+				free(j->fds);
+				j->fds = NULL;
+				return EXIT_USAGE;
+			}
+		}
 		int r = cli_observer_configure(j->o, j->opt, err);
 		/* An env file restarts the jobs through its own observer: once,
 		 * not a second time as a change in the job's tree. */
@@ -266,6 +283,17 @@ static int setup(struct app *a, pymon_error *err)
 	return 0;
 }
 
+/* After the watcher is freed: the library only borrowed the sockets. */
+static void close_sockets(struct app *a)
+{
+	for (size_t i = 0; i < a->njobs; i++) {
+		if (a->jobs[i].fds)
+			cli_sockets_close(a->jobs[i].fds, a->jobs[i].opt->nsockets);
+		free(a->jobs[i].fds);
+		a->jobs[i].fds = NULL;
+	}
+}
+
 /* ---- main -------------------------------------------------------------------- */
 
 static int run(struct app *a)
@@ -286,6 +314,7 @@ static int run(struct app *a)
 	if (status < 0)
 		goto fail_runtime;
 	pymon_watcher_free(a->w);
+	close_sockets(a);
 	return status > 255 ? 255 : status;
 
 fail_runtime:
@@ -294,6 +323,7 @@ fail:
 	if (status == EXIT_RUNTIME)
 		cli_output_error(err.message);
 	pymon_watcher_free(a->w);
+	close_sockets(a);
 	return status;
 }
 

@@ -113,3 +113,19 @@ int cli_observer_ignore_file(pymon_observer *o, const struct cli_options *opt, c
 	free(abs);
 	return r;
 }
+
+int cli_watcher_poll(pymon_watcher *w, const struct cli_options *opt, pymon_error *err)
+{
+	unsigned flags = opt->poll_on_limit ? PYMON_POLL_ON_LIMIT : 0;
+	if (opt->poll_set)
+		return pymon_watcher_poll(w, opt->poll_mode, opt->poll_interval_ms, flags, err);
+	if (!flags)
+		return 0;
+	/* --poll-on-limit alone adds the flag to the mode PYMON_POLL chose
+	 * (the library read and checked it; interval 0 keeps its interval):
+	 * the library has no call that sets the flags only. */
+	const char *env = getenv("PYMON_POLL");
+	enum pymon_poll mode = !env || !*env ? PYMON_POLL_AUTO : strcmp(env, "0") == 0 ? PYMON_POLL_NEVER
+	                                                                                : PYMON_POLL_ALWAYS;
+	return pymon_watcher_poll(w, mode, 0, flags, err);
+}

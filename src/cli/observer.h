@@ -10,6 +10,11 @@
  * errno with err filled (bad input unless -ENOMEM). */
 int cli_observer_configure(pymon_observer *o, const struct cli_options *opt, pymon_error *err);
 
+/* --poll, --no-poll, --poll-on-limit (or the keys): pymon_watcher_poll(),
+ * only when one was given, so that otherwise PYMON_POLL and the library's
+ * choice by file system stand. 0 or a negative errno with err filled. */
+int cli_watcher_poll(pymon_watcher *w, const struct cli_options *opt, pymon_error *err);
+
 /* Every watch path exists: 0, or a negative errno with "--watch 'x': ..." */
 int cli_check_paths(const struct cli_options *opt, char *msg, size_t len);
 

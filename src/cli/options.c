@@ -6,6 +6,7 @@
  * is not an option starts the command, and everything after it belongs to
  * the command. */
 #include "options.h"
+#include "sockets.h"
 #include "text.h"
 
 #include <ctype.h>
@@ -29,63 +30,79 @@
 
 static const struct cli_opt_spec specs[] = {
 	{OPT_EXEC, FOR_RUN, 'x', "exec", "CMD",
-	 "Run CMD, exactly as the COMMAND argument would be run (the nodemon spelling: py-mon -x \"python3 -m http.server\")."},
+	 "Run CMD, exactly as the COMMAND argument would be run (the nodemon spelling: py-mon -x \"python3 -m http.server\").", 0},
 	{OPT_WATCH, FOR_BOTH, 'w', "watch", "PATH",
-	 "Watch PATH, a file or a directory (recursively). Repeatable. Default: the current directory."},
+	 "Watch PATH, a file or a directory (recursively). Repeatable. Default: the current directory.", 0},
 	{OPT_EXT, FOR_BOTH, 'e', "ext", "LIST",
-	 "Only react to files with these extensions, comma separated, e.g. py,toml,html (*.py is read as py). Repeatable. Default: every file."},
+	 "Only react to files with these extensions, comma separated, e.g. py,toml,html (*.py is read as py). Repeatable. Default: every file.", 0},
 	{OPT_IGNORE, FOR_BOTH, 'i', "ignore", "GLOB",
-	 "Ignore paths matching GLOB, in gitignore syntax, relative to the watched directory. Repeatable."},
+	 "Ignore paths matching GLOB, in gitignore syntax, relative to the watched directory. Repeatable.", 0},
 	{OPT_NO_DEFAULT_IGNORE, FOR_BOTH, 0, "no-default-ignore", NULL,
-	 "Do not apply the default ignores (.git/, __pycache__/, *.pyc, .venv/, venv/, node_modules/, editor swap files and others)."},
+	 "Do not apply the default ignores (.git/, __pycache__/, *.pyc, .venv/, venv/, node_modules/, editor swap files and others).", 0},
 	{OPT_NO_VCS_IGNORE, FOR_BOTH, 0, "no-vcs-ignore", NULL,
-	 "Do not read .gitignore, .git/info/exclude and .ignore files."},
+	 "Do not read .gitignore, .git/info/exclude and .ignore files.", 0},
 	{OPT_ON, FOR_BOTH, 0, "on", "LIST",
-	 "Event kinds that trigger a run, comma separated: create, modify, delete, move, or all. Default: all."},
+	 "Event kinds that trigger a run, comma separated: create, modify, delete, move, or all. Default: all.", 0},
 	{OPT_DELAY, FOR_BOTH, 'd', "delay", "TIME",
-	 "Act once no change came for TIME (debounce). A plain number is milliseconds; 250ms and 1.5s are accepted too. Default: 50ms."},
+	 "Act once no change came for TIME (debounce). A plain number is milliseconds; 250ms and 1.5s are accepted too. Default: 50ms.", 0},
+	{OPT_POLL, FOR_BOTH, 0, "poll", "TIME",
+	 "Find changes by polling every watched directory every TIME (default 500ms) instead of with inotify. "
+	 "Without it, only trees inotify cannot see are polled (NFS, SMB, 9p, FUSE and other network or virtual "
+	 "file systems). Overrides PYMON_POLL.", 1},
+	{OPT_NO_POLL, FOR_BOTH, 0, "no-poll", NULL,
+	 "Never poll, not even where inotify cannot see changes. Overrides PYMON_POLL.", 0},
+	{OPT_POLL_ON_LIMIT, FOR_BOTH, 0, "poll-on-limit", NULL,
+	 "When the inotify watch limit (fs.inotify.max_user_watches) is reached, poll the directories that could "
+	 "not be watched instead of failing.", 0},
 	{OPT_SIGNAL, FOR_RUN, 's', "signal", "SIG",
-	 "The signal that stops the command, by name or number: TERM, SIGTERM or 15. Default: TERM."},
+	 "The signal that stops the command, by name or number: TERM, SIGTERM or 15. Default: TERM.", 0},
 	{OPT_STOP_TIMEOUT, FOR_RUN, 't', "stop-timeout", "TIME",
-	 "Send SIGKILL to what is left of the command TIME after the stop signal; 0 kills at once. Default: 5s."},
+	 "Send SIGKILL to what is left of the command TIME after the stop signal; 0 kills at once. Default: 5s.", 0},
 	{OPT_ON_BUSY, FOR_RUN, 0, "on-busy", "MODE",
-	 "What a change does while the command still runs: restart (stop it and run again, the default), queue (run again once it ends), ignore, or signal (only send the --signal, e.g. HUP for gunicorn)."},
+	 "What a change does while the command still runs: restart (stop it and run again, the default), queue (run again once it ends), ignore, or signal (only send the --signal, e.g. HUP for gunicorn).", 0},
+	{OPT_RESTART_ON_EXIT, FOR_RUN, 0, "restart-on-exit", "WHEN",
+	 "Restart the command when it exits without a change. WHEN is fail (a non-zero status or a signal, the "
+	 "default) or always. Restarts back off: 100ms, doubling up to 10s, back to 100ms after 10s of uptime.", 1},
 	{OPT_ENV_FILE, FOR_RUN, 0, "env-file", "FILE",
-	 "Load variables from FILE (.env syntax: KEY=VALUE, quotes, export, comments) into the command's environment at each start; editing FILE restarts the command. Repeatable; later files win."},
+	 "Load variables from FILE (.env syntax: KEY=VALUE, quotes, export, comments) into the command's environment at each start; editing FILE restarts the command. Repeatable; later files win.", 0},
+	{OPT_SOCKET, FOR_RUN, 0, "socket", "[HOST:]PORT",
+	 "Listen on PORT (HOST defaults to 127.0.0.1) once, and hand the socket to every run as descriptor 3 "
+	 "(then 4, ...) with LISTEN_FDS and LISTEN_PID set, as systemd socket activation does: connections made "
+	 "during a restart wait instead of being refused. Repeatable.", 0},
 	{OPT_CLEAR, FOR_RUN, 'c', "clear", NULL,
-	 "Clear the screen before each run."},
+	 "Clear the screen before each run.", 0},
 	{OPT_POSTPONE, FOR_RUN, 'p', "postpone", NULL,
-	 "Do not run the command before the first change."},
+	 "Do not run the command before the first change.", 0},
 	{OPT_ONCE, FOR_RUN, 0, "once", NULL,
-	 "Run the command once (after the first change with --postpone), then exit with its status."},
+	 "Run the command once (after the first change with --postpone), then exit with its status.", 0},
 	{OPT_RS, FOR_RUN, 0, "rs", NULL,
-	 "Read standard input: a line rs restarts the command. The command then gets no terminal input."},
+	 "Read standard input: a line rs restarts the command. The command then gets no terminal input.", 0},
 	{OPT_QUIET, FOR_BOTH, 'q', "quiet", NULL,
-	 "Print only errors."},
+	 "Print only errors.", 0},
 	{OPT_VERBOSE, FOR_RUN, 'v', "verbose", NULL,
-	 "Also print each change that makes up a batch, and each change that did not count with the reason (the rule that ignored it, the extension filter, the event kinds)."},
+	 "Also print each change that makes up a batch, and each change that did not count with the reason (the rule that ignored it, the extension filter, the event kinds).", 0},
 	{OPT_NO_COLOR, FOR_BOTH, 0, "no-color", NULL,
-	 "Do not colour the status lines. Setting NO_COLOR does the same."},
+	 "Do not colour the status lines. Setting NO_COLOR does the same.", 0},
 	{OPT_EACH, FOR_RUN, 0, "each", NULL,
-	 "Run the command once per changed file instead of restarting it: {} in any argument is replaced by the path, never through a shell. Deleted files are skipped unless --on asks for delete."},
+	 "Run the command once per changed file instead of restarting it: {} in any argument is replaced by the path, never through a shell. Deleted files are skipped unless --on asks for delete.", 0},
 	{OPT_JOBS, FOR_RUN, 'j', "jobs", "N",
-	 "With --each, run up to N commands at once. Default: 1."},
+	 "With --each, run up to N commands at once. Default: 1.", 0},
 	{OPT_JSON, FOR_WATCH, 0, "json", NULL,
-	 "py-mon watch: print one JSON object per line."},
+	 "py-mon watch: print one JSON object per line.", 0},
 	{OPT_COUNT, FOR_WATCH, 'n', "count", "N",
-	 "py-mon watch: exit with status 0 after N events."},
+	 "py-mon watch: exit with status 0 after N events.", 0},
 	{OPT_TIMEOUT, FOR_WATCH, 0, "timeout", "TIME",
-	 "py-mon watch: exit after TIME; status 0 if an event came (or --count was reached), 3 if not."},
+	 "py-mon watch: exit after TIME; status 0 if an event came (or --count was reached), 3 if not.", 0},
 	{OPT_CONFIG, FOR_BOTH, 0, "config", "FILE",
-	 "Read settings from FILE (a pyproject.toml with [tool.py-mon], or a py-mon.toml) instead of searching for one."},
+	 "Read settings from FILE (a pyproject.toml with [tool.py-mon], or a py-mon.toml) instead of searching for one.", 0},
 	{OPT_NO_CONFIG, FOR_BOTH, 0, "no-config", NULL,
-	 "Read no config file."},
+	 "Read no config file.", 0},
 	{OPT_PRINT_CONFIG, FOR_BOTH, 0, "print-config", NULL,
-	 "Print the merged settings and where each came from, then exit."},
+	 "Print the merged settings and where each came from, then exit.", 0},
 	{OPT_HELP, FOR_BOTH, 'h', "help", NULL,
-	 "Print the usage and the options, then exit."},
+	 "Print the usage and the options, then exit.", 0},
 	{OPT_VERSION, FOR_BOTH, 'V', "version", NULL,
-	 "Print the version, then exit."},
+	 "Print the version, then exit.", 0},
 };
 
 #define NSPECS (sizeof specs / sizeof specs[0])
@@ -410,6 +427,20 @@ static int apply_list(struct cli_options *o, const struct cli_opt_spec *s, const
 			return fail(msg, len, "%s '': empty file name", name);
 		r = push(&o->env_files, &o->nenv_files, val);
 		break;
+	case OPT_SOCKET: {
+		char addr[300];
+		const char *why = cli_socket_normalise(val, addr, sizeof addr);
+		if (why)
+			return fail(msg, len, "%s '%s': %s", name, val, why);
+		const char *copy = own(o, strdup(addr));
+		struct cli_origin *so = realloc(o->socket_origin, (o->nsockets + 1) * sizeof *so);
+		if (!copy || !so)
+			return out_of_memory(msg, len);
+		o->socket_origin = so;
+		so[o->nsockets] = *origin;
+		r = push(&o->sockets, &o->nsockets, copy);
+		break;
+	}
 	default:
 		break;
 	}
@@ -459,6 +490,29 @@ static int apply_value(struct cli_options *o, const struct cli_opt_spec *s, cons
 	case OPT_TIMEOUT:
 		o->has_timeout = 1;
 		return apply_duration(&o->timeout_ms, name, val, msg, len);
+	case OPT_POLL: {
+		o->poll_set = 1;
+		o->poll_mode = PYMON_POLL_ALWAYS;
+		o->poll_interval_ms = CLI_POLL_DEFAULT_MS;
+		if (!val) /* plain --poll, or poll = true */
+			return 0;
+		unsigned ms;
+		int r = apply_duration(&ms, name, val, msg, len);
+		if (r < 0)
+			return r;
+		if (ms == 0 || ms > 3600000)
+			return fail(msg, len, "%s '%s': the interval must be from 1ms to 3600s (e.g. 250ms)", name, val);
+		o->poll_interval_ms = ms;
+		return 0;
+	}
+	case OPT_RESTART_ON_EXIT:
+		if (!val || strcasecmp(val, "fail") == 0)
+			o->restart_on_exit = PYMON_RESTART_ON_FAILURE;
+		else if (strcasecmp(val, "always") == 0)
+			o->restart_on_exit = PYMON_RESTART_ALWAYS;
+		else
+			return fail(msg, len, "%s '%s': expected fail or always", name, val);
+		return 0;
 	case OPT_CONFIG:
 		if (!*val)
 			return fail(msg, len, "%s '': empty file name", name);
@@ -479,6 +533,8 @@ static void apply_flag(struct cli_options *o, const struct cli_opt_spec *s)
 	switch (s->id) {
 	case OPT_NO_DEFAULT_IGNORE: o->observer_flags |= PYMON_NO_DEFAULT_IGNORE; break;
 	case OPT_NO_VCS_IGNORE:     o->observer_flags |= PYMON_NO_VCS_IGNORE; break;
+	case OPT_NO_POLL:           o->poll_set = 1; o->poll_mode = PYMON_POLL_NEVER; break;
+	case OPT_POLL_ON_LIMIT:     o->poll_on_limit = 1; break;
 	case OPT_CLEAR:             o->clear = 1; break;
 	case OPT_POSTPONE:          o->run_flags |= PYMON_RUN_POSTPONE; break;
 	case OPT_ONCE:              o->run_flags |= PYMON_RUN_ONCE; break;
@@ -518,6 +574,8 @@ static bool set_by_argv(const struct cli_options *o, enum cli_opt id)
 {
 	if (id == OPT_QUIET || id == OPT_VERBOSE)
 		return o->origin[OPT_QUIET].source == CLI_SRC_ARGV || o->origin[OPT_VERBOSE].source == CLI_SRC_ARGV;
+	if (id == OPT_POLL || id == OPT_NO_POLL)
+		return o->origin[OPT_POLL].source == CLI_SRC_ARGV || o->origin[OPT_NO_POLL].source == CLI_SRC_ARGV;
 	return o->origin[id].source == CLI_SRC_ARGV;
 }
 
@@ -539,7 +597,20 @@ static const struct cli_opt_spec *find_short(char c)
 	return NULL;
 }
 
-/* "--name", "--name=value" or "--name value"; *i moves past what is used. */
+/* Whether word, after an option whose value is optional, was meant as
+ * its value ("--poll 2s"): refused rather than run as a command. */
+static bool looks_like_value(const struct cli_opt_spec *s, const char *word)
+{
+	unsigned ms;
+	if (s->id == OPT_POLL)
+		return cli_parse_duration(word, &ms) == 0;
+	if (s->id == OPT_RESTART_ON_EXIT)
+		return strcasecmp(word, "fail") == 0 || strcasecmp(word, "always") == 0;
+	return false;
+}
+
+/* "--name", "--name=value" or "--name value" ("--name" alone or
+ * "--name=value" when the value is optional); *i moves past what is used. */
 static int parse_long(struct cli_options *o, int argc, char **argv, int *i, char *msg, size_t len)
 {
 	const char *word = argv[*i] + 2;
@@ -560,6 +631,12 @@ static int parse_long(struct cli_options *o, int argc, char **argv, int *i, char
 		return apply(o, s, name, NULL, &from_argv, msg, len);
 	}
 	const char *val = eq ? eq + 1 : NULL;
+	if (!val && s->optional) { /* --poll: the next word is not its value */
+		if (*i + 1 < argc && looks_like_value(s, argv[*i + 1]))
+			return fail(msg, len, "option '%s' takes its value joined with '=': write %s=%s", name, name,
+			            argv[*i + 1]);
+		return apply(o, s, name, NULL, &from_argv, msg, len);
+	}
 	if (!val) {
 		if (*i + 1 >= argc)
 			return fail(msg, len, "option '%s' needs a value (%s)", name, s->arg);
@@ -815,6 +892,14 @@ int cli_options_finish(struct cli_options *o, char *msg, size_t len)
 		return fail(msg, len, "missing command (e.g. py-mon \"python3 app.py\")");
 	if (o->jobs && !o->each)
 		return fail(msg, len, "--jobs needs --each");
+	if (o->restart_on_exit && (o->each || (o->run_flags & PYMON_RUN_ONCE)))
+		return fail(msg, len, "--restart-on-exit restarts one long-running command: not with %s",
+		            o->each ? "--each" : "--once");
+	if (o->nsockets && !o->watch_mode && !o->shell && !o->argv)
+		return fail(msg, len, "--socket (or the key socket) without a command to hand it to: a [[rule]] takes "
+		            "its own socket key");
+	if (o->nsockets && o->each)
+		return fail(msg, len, "--socket hands a listening socket to one long-running command: not with --each");
 	if (o->each && o->origin[OPT_ON].source == CLI_SRC_DEFAULT)
 		o->kinds = PYMON_CREATE | PYMON_MODIFY | PYMON_MOVE;
 	return 0;
@@ -902,6 +987,12 @@ const char *cli_value_kind(const char *key)
 		return "a string such as \"create,modify\" or a list of event kinds";
 	case OPT_ON_BUSY:
 		return "one of \"restart\", \"queue\", \"ignore\", \"signal\"";
+	case OPT_POLL:
+		return "true, false or an interval such as \"250ms\"";
+	case OPT_RESTART_ON_EXIT:
+		return "true, false, \"fail\" or \"always\"";
+	case OPT_SOCKET:
+		return "an address \"[HOST:]PORT\" or a port number, or a list of them";
 	default:
 		return "a string";
 	}
@@ -915,7 +1006,7 @@ int cli_options_set(struct cli_options *o, const char *key, const char *val, con
 	const struct cli_opt_spec *s = find_key(key);
 	if (!s)
 		return fail(msg, len, "%s: unknown key '%s'%s", where, key, cli_did_you_mean(key, 1, hint, sizeof hint));
-	if (s->arg && !val)
+	if (s->arg && !val && !s->optional)
 		return fail(msg, len, "%s: '%s' needs %s, not a boolean", where, key, cli_value_kind(key));
 	if (!s->arg && val)
 		return fail(msg, len, "%s: '%s' is true or false", where, key);
@@ -945,6 +1036,10 @@ void cli_options_free(struct cli_options *o)
 	free(o->ext);
 	free(o->env_files);
 	o->env_files = NULL;
+	free(o->sockets);
+	o->sockets = NULL;
+	free(o->socket_origin);
+	o->socket_origin = NULL;
 	free(o->explain_paths);
 	o->explain_paths = NULL;
 	free(o->owned_argv);
@@ -1016,12 +1111,13 @@ void cli_options_help(FILE *f)
 	for (size_t i = 0; i < NSPECS; i++) {
 		const struct cli_opt_spec *s = &specs[i];
 		char spec[64];
+		const char *before = !s->arg ? "" : s->optional ? "[=" : " ";
+		const char *after = s->arg && s->optional ? "]" : "";
 		if (s->short_name)
-			snprintf(spec, sizeof spec, "-%c, --%s%s%s", s->short_name, s->long_name,
-			         s->arg ? " " : "", s->arg ? s->arg : "");
+			snprintf(spec, sizeof spec, "-%c, --%s%s%s%s", s->short_name, s->long_name, before,
+			         s->arg ? s->arg : "", after);
 		else
-			snprintf(spec, sizeof spec, "    --%s%s%s", s->long_name, s->arg ? " " : "",
-			         s->arg ? s->arg : "");
+			snprintf(spec, sizeof spec, "    --%s%s%s%s", s->long_name, before, s->arg ? s->arg : "", after);
 		int col = fprintf(f, "  %s", spec);
 		if (col > HELP_COLUMN - 2) {
 			fputc('\n', f);

@@ -7,6 +7,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* --poll without a value. */
+#define CLI_POLL_DEFAULT_MS 500
+
 /* Every option, in the order --help lists them. */
 enum cli_opt {
 	OPT_EXEC,
@@ -17,10 +20,15 @@ enum cli_opt {
 	OPT_NO_VCS_IGNORE,
 	OPT_ON,
 	OPT_DELAY,
+	OPT_POLL,
+	OPT_NO_POLL,
+	OPT_POLL_ON_LIMIT,
 	OPT_SIGNAL,
 	OPT_STOP_TIMEOUT,
 	OPT_ON_BUSY,
+	OPT_RESTART_ON_EXIT,
 	OPT_ENV_FILE,
+	OPT_SOCKET,
 	OPT_CLEAR,
 	OPT_POSTPONE,
 	OPT_ONCE,
@@ -58,6 +66,7 @@ struct cli_opt_spec {
 	const char *long_name; /* without the dashes */
 	const char *arg;       /* NULL for a flag */
 	const char *help;      /* one sentence or two; docs/py-mon.1 has the same */
+	int optional;          /* arg may be left out: --name or --name=VALUE (long only) */
 };
 
 /* The table, in --help order. */
@@ -97,6 +106,13 @@ struct cli_options {
 	unsigned delay_ms;        /* -d */
 	unsigned observer_flags;  /* PYMON_NO_DEFAULT_IGNORE | PYMON_NO_VCS_IGNORE */
 
+	/* The backend (pymon_watcher_poll), only when a flag or key asked:
+	 * else the library's choice (by file system, or PYMON_POLL) stands. */
+	int poll_set;              /* --poll, --no-poll or the key poll */
+	enum pymon_poll poll_mode; /* ALWAYS or NEVER when poll_set */
+	unsigned poll_interval_ms; /* --poll=TIME; CLI_POLL_DEFAULT_MS for --poll */
+	int poll_on_limit;         /* --poll-on-limit */
+
 	/* What to run (pymon_command). Exactly one of shell and argv is set;
 	 * argv points into the caller's argv or into owned_argv. */
 	const char *shell;
@@ -105,6 +121,10 @@ struct cli_options {
 	unsigned stop_timeout_ms; /* -t, never 0 (the library reads 0 as 5000) */
 	enum pymon_busy on_busy;
 	unsigned run_flags;       /* PYMON_RUN_POSTPONE | ONCE | NO_TTY */
+	enum pymon_restart_on_exit restart_on_exit; /* --restart-on-exit */
+	const char **sockets;     /* --socket [HOST:]PORT, in order */
+	struct cli_origin *socket_origin; /* where each was given */
+	size_t nsockets;
 
 	/* Presentation. */
 	int clear;     /* -c */

@@ -124,6 +124,7 @@ void cli_output_init(struct cli_output *out, const struct cli_options *o, const 
 	out->clear = shown->clear;
 	out->once = (o->run_flags & PYMON_RUN_ONCE) != 0;
 	out->on_busy = o->on_busy;
+	out->restart_on_exit = o->restart_on_exit;
 	out->stop_signal = o->stop_signal;
 	out->stop_timeout_ms = o->stop_timeout_ms;
 	program_name(o, out->program, sizeof out->program);
@@ -180,6 +181,8 @@ void cli_output_banner(struct cli_output *out, const struct cli_options *o)
 	if (o->rs)
 		say(out, YELLOW, "to restart at any time, enter `rs`");
 	emit_list(out, "watching: ", o->watch, o->nwatch, " ");
+	if (o->nsockets)
+		emit_list(out, "listening on: ", o->sockets, o->nsockets, " ");
 	if (out->verbosity > 0 && o->nignore)
 		emit_list(out, "ignoring: ", o->ignore, o->nignore, ", ");
 	struct line l = {.len = 0};
@@ -347,7 +350,11 @@ static void on_ended(struct cli_output *out, const pymon_run_status *st)
 {
 	/* --on-busy queue with a change during the run: it starts again now. */
 	int rerun = out->on_busy == PYMON_BUSY_QUEUE && out->reason_ready;
-	int waits = !out->once && !rerun;
+	int failed = st->state != PYMON_RUN_EXITED || st->code != 0;
+	/* --restart-on-exit: the library starts it again after its backoff. */
+	int restarts = out->restart_on_exit == PYMON_RESTART_ALWAYS ||
+	               (out->restart_on_exit == PYMON_RESTART_ON_FAILURE && failed);
+	int waits = !out->once && !rerun && !restarts;
 	char sig[32];
 
 	out->running = 0;
@@ -356,7 +363,8 @@ static void on_ended(struct cli_output *out, const pymon_run_status *st)
 	if (out->verbosity < 0 || stopping())
 		return;
 	if (st->state == PYMON_RUN_EXITED && st->code == 0) {
-		say(out, GREEN, "clean exit%s", waits ? " - waiting for changes before restart" : "");
+		say(out, GREEN, "clean exit%s", waits ? " - waiting for changes before restart"
+		                                : restarts && !rerun ? " - restarting (--restart-on-exit)" : "");
 		return;
 	}
 	if (st->state == PYMON_RUN_KILLED)
@@ -365,6 +373,8 @@ static void on_ended(struct cli_output *out, const pymon_run_status *st)
 		say(out, RED, "app exited with code %d", st->code);
 	if (waits)
 		say(out, RED, "app crashed - waiting for file changes before starting...");
+	else if (restarts && !rerun)
+		say(out, RED, "app crashed - restarting after a backoff delay (--restart-on-exit)");
 }
 
 static void on_failed(struct cli_output *out, int code)

@@ -19,6 +19,7 @@ struct cli_output {
 	int clear;
 	int once;
 	enum pymon_busy on_busy;
+	enum pymon_restart_on_exit restart_on_exit;
 	int stop_signal;
 	unsigned stop_timeout_ms;
 	char program[256]; /* what "cannot start PROGRAM" names */

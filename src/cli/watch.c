@@ -109,6 +109,10 @@ int cli_watch_run(const struct cli_options *opt, struct cli_output *out)
 		return 1;
 	}
 	pymon_watcher_on_warning(st.w, on_warning, out);
+	if (cli_watcher_poll(st.w, opt, &err) < 0) {
+		cli_output_error(err.message);
+		goto done;
+	}
 	pymon_observer *o = pymon_observer_new(st.w, &err);
 	if (!o || cli_observer_configure(o, opt, &err) < 0 || pymon_observer_callback(o, on_batch, &st, &err) < 0) {
 		if (o && err.code != -ENOMEM) {

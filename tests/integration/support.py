@@ -159,6 +159,28 @@ def wait_for(cond, timeout=TIMEOUT, interval=0.01, what="condition"):
         time.sleep(interval)
 
 
+def watch_limit_prefix(limit):
+    """An argv prefix running a command in a new user namespace whose
+    inotify watch limit (/proc/sys/user/max_inotify_watches, per namespace
+    since Linux 4.9) is limit. Skips the test when that is not possible."""
+    reason = "user namespaces are not usable here (unshare -U -r), so the watch limit cannot be lowered"
+    if not shutil.which("unshare"):
+        raise unittest.SkipTest(reason)
+    script = 'echo %d > /proc/sys/user/max_inotify_watches && exec "$@"' % limit
+    probe = subprocess.run(["unshare", "-U", "-r", "sh", "-c", script, "sh", "true"], capture_output=True)
+    if probe.returncode != 0:
+        raise unittest.SkipTest(reason + ": " + probe.stderr.decode(errors="replace").strip())
+    return ["unshare", "-U", "-r", "sh", "-c", script, "sh"]
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on (as of now)."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def write(path, data="x\n", mode="w"):
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with open(path, mode) as f:

@@ -18,12 +18,15 @@ from support import PYMON, ROOT, TIMEOUT, Proc, TempDirTest, wait_for, write
 MAN = os.path.join(ROOT, "docs", "py-mon.1")
 HELP_POINTER = "Try 'py-mon --help' for more information."
 
-# Every option of the issue's table: (short, long, takes a value).
+# Every option of the issue's table: (short, long, takes a value: True for
+# " VALUE", else how its value is written after the name).
 OPTIONS = [
     ("x", "exec", True), ("w", "watch", True), ("e", "ext", True), ("i", "ignore", True),
     (None, "no-default-ignore", False), (None, "no-vcs-ignore", False),
-    (None, "on", True), ("d", "delay", True), ("s", "signal", True),
-    ("t", "stop-timeout", True), (None, "on-busy", True), (None, "env-file", True), ("c", "clear", False),
+    (None, "on", True), ("d", "delay", True), (None, "poll", "[=TIME]"), (None, "no-poll", False),
+    (None, "poll-on-limit", False), ("s", "signal", True),
+    ("t", "stop-timeout", True), (None, "on-busy", True), (None, "restart-on-exit", "[=WHEN]"),
+    (None, "env-file", True), (None, "socket", " [HOST:]PORT"), ("c", "clear", False),
     ("p", "postpone", False), (None, "once", False), (None, "rs", False),
     ("q", "quiet", False), ("v", "verbose", False), (None, "no-color", False),
     (None, "each", False), ("j", "jobs", True), (None, "json", False), ("n", "count", True),
@@ -154,16 +157,20 @@ class TestBadInput(CliTest):
 
 # ---- --help, --version, the man page ------------------------------------
 
+# What may follow an option's name in --help: " TIME", "[=TIME]", " [HOST:]PORT".
+VALUE = r"(?: [A-Z]+|\[=[A-Z]+\]| \[[A-Z]+:\][A-Z]+)?"
+
+
 def help_options(text):
     """{long name: description} from --help output (continuation lines
     joined)."""
     opts, current = {}, None
     for line in text.splitlines():
-        m = re.match(r"^  (?:-(\w), )?\s*--([\w-]+)(?: [A-Z]+)?\s{2,}(.*)$", line)
+        m = re.match(r"^  (?:-(\w), )?\s*--([\w-]+)%s\s{2,}(.*)$" % VALUE, line)
         if m:
             current = m.group(2)
             opts[current] = m.group(3)
-        elif re.match(r"^  (?:-\w, )?\s*--[\w-]+(?: [A-Z]+)?$", line):
+        elif re.match(r"^  (?:-\w, )?\s*--[\w-]+%s$" % VALUE, line):
             current = re.search(r"--([\w-]+)", line).group(1)
             opts[current] = ""
         elif current and line.startswith(" " * 20) and line.strip():
@@ -200,7 +207,8 @@ class TestHelpVersion(CliTest):
             self.assertIn("Usage: py-mon", out)
             for short, name, takes in OPTIONS:
                 spec = ("-%s, --%s" % (short, name)) if short else ("    --%s" % name)
-                self.assertRegex(out, r"(?m)^  %s%s" % (re.escape(spec), " [A-Z]+" if takes else r"(\s|$)"))
+                value = " [A-Z]+" if takes is True else re.escape(takes) if takes else r"(\s|$)"
+                self.assertRegex(out, r"(?m)^  %s%s" % (re.escape(spec), value))
             self.assertEqual(set(help_options(out)), {o[1] for o in OPTIONS})
 
     def test_help_wins_over_a_missing_command(self):

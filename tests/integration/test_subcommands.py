@@ -38,7 +38,7 @@ class Completions(TempDirTest):
         self.assertEqual(self.complete(script, "--on-b"), ["--on-busy"])
         self.assertEqual(self.complete(script, "--on-busy", "q"), ["queue"])
         self.assertEqual(sorted(self.complete(script, "--no-")),
-                         ["--no-color", "--no-config", "--no-default-ignore", "--no-vcs-ignore"])
+                         ["--no-color", "--no-config", "--no-default-ignore", "--no-poll", "--no-vcs-ignore"])
         self.assertIn("--env-file", self.complete(script, "--env"))
         self.assertEqual(self.complete(script, "completions", "f"), ["fish"])
         self.assertIn("explain", self.complete(script, "expl"))
