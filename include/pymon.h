@@ -274,7 +274,8 @@ enum pymon_restart_on_exit {
 	PYMON_RESTART_NEVER = 0, /* wait for the next change (default) */
 	PYMON_RESTART_ON_FAILURE, /* exit status != 0 or killed by a signal */
 	PYMON_RESTART_ALWAYS,
-	/* Backoff: 100 ms, doubling up to 10 s; reset after 10 s of uptime. */
+	/* Backoff: 100 ms, doubling up to 10 s; reset after 10 s of uptime.
+	 * Not with PYMON_RUN_ONCE, which ends after the one run. */
 };
 
 /* Structs the caller fills in start with `size` = sizeof the struct, so they
