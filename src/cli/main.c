@@ -234,7 +234,7 @@ static int plan_jobs(struct app *a)
 /* Creates and configures the watcher; returns 0 or an exit status. */
 static int setup(struct app *a, pymon_error *err)
 {
-	a->w = pymon_watcher_new(err);
+	a->w = cli_watcher_new(&a->opt, err);
 	if (!a->w) /* -EINVAL: a bad PYMON_POLL, bad input */
 		return err->code == -EINVAL ? EXIT_USAGE : EXIT_RUNTIME;
 	pymon_watcher_on_warning(a->w, on_warning, a);

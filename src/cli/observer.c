@@ -114,6 +114,22 @@ int cli_observer_ignore_file(pymon_observer *o, const struct cli_options *opt, c
 	return r;
 }
 
+pymon_watcher *cli_watcher_new(const struct cli_options *opt, pymon_error *err)
+{
+	if (!opt->poll_set)
+		return pymon_watcher_new(err);
+	/* A flag or key decides: PYMON_POLL is not read (a bad value in it is
+	 * then no error), and the command still gets it. */
+	char *saved = getenv("PYMON_POLL") ? strdup(getenv("PYMON_POLL")) : NULL;
+	unsetenv("PYMON_POLL");
+	pymon_watcher *w = pymon_watcher_new(err);
+	if (saved) {
+		setenv("PYMON_POLL", saved, 1);
+		free(saved);
+	}
+	return w;
+}
+
 int cli_watcher_poll(pymon_watcher *w, const struct cli_options *opt, pymon_error *err)
 {
 	unsigned flags = opt->poll_on_limit ? PYMON_POLL_ON_LIMIT : 0;

@@ -14,6 +14,9 @@ int cli_observer_configure(pymon_observer *o, const struct cli_options *opt, pym
  * only when one was given, so that otherwise PYMON_POLL and the library's
  * choice by file system stand. 0 or a negative errno with err filled. */
 int cli_watcher_poll(pymon_watcher *w, const struct cli_options *opt, pymon_error *err);
+/* pymon_watcher_new(), where --poll/--no-poll (or the config key) win over
+ * PYMON_POLL: the library does not read it then. */
+pymon_watcher *cli_watcher_new(const struct cli_options *opt, pymon_error *err);
 
 /* Every watch path exists: 0, or a negative errno with "--watch 'x': ..." */
 int cli_check_paths(const struct cli_options *opt, char *msg, size_t len);

@@ -99,7 +99,7 @@ int cli_watch_run(const struct cli_options *opt, struct cli_output *out)
 	 * per line: a flood costs a few syscalls, not one per event. */
 	static char outbuf[64 * 1024];
 	setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
-	st.w = pymon_watcher_new(&err);
+	st.w = cli_watcher_new(opt, &err);
 	if (!st.w) {
 		if (err.code == -EINVAL) {
 			cli_output_usage_error(err.message);

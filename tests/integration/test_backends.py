@@ -59,3 +59,9 @@ class Backends(TempDirTest):
                                timeout=10)
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertIn("PYMON_POLL: invalid value 'fast'", r.stderr)
+
+    def test_a_flag_wins_over_a_bad_pymon_poll(self):
+        os.makedirs(self.path("w"))
+        r = subprocess.run([PYMON, "--no-config", "--no-poll", "-w", "w", "--once", "true"], cwd=self.dir,
+                           env=dict(os.environ, PYMON_POLL="fast"), capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 0, r.stderr)
