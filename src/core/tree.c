@@ -343,7 +343,7 @@ int pm_wd_insert(pymon_watcher *w, struct pm_node *n)
 			break;
 		pm_node_drop(w, old, n->wd);
 	}
-	if (w->nnodes + 1 > w->nbuckets && grow(w) < 0)
+	if (w->nnodes + 1 > 2 * w->nbuckets && grow(w) < 0) /* two nodes a bucket: wds are dense */
 		return -ENOMEM;
 	if (!pm_wd_first(w, n->wd))
 		w->nwatches++;
