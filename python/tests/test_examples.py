@@ -1,5 +1,6 @@
 """examples/python/ run as a user would run them; the README shows them
 verbatim."""
+import http.client
 import os
 import re
 import signal
@@ -79,8 +80,8 @@ class ExamplesTest(TempDirTest):
             try:
                 with urllib.request.urlopen("http://127.0.0.1:%d/" % port, timeout=1) as r:
                     return r.read().decode()
-            except OSError:
-                return None
+            except (OSError, http.client.HTTPException):
+                return None  # not up, or stopped mid-answer by the restart
 
         self.assertEqual(wait_for(answer, what="the server's first answer"), "v1")
         write(self.path("hello.py"), hello % "v2")
