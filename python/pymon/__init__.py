@@ -301,13 +301,10 @@ class Watcher:
             self._observing = False
 
     def _shutdown(self) -> None:
-        """Stops every command tree: gracefully when the library can, with a
-        second Ctrl-C killing at once; else by closing the watcher."""
+        """Stops every command tree gracefully, a second Ctrl-C killing at
+        once."""
         w = self._w
         if w.closed:
-            return
-        if not _pymon.HAVE_TERMINATE:
-            w.close()
             return
         w.terminate(1)
         while True:
@@ -323,13 +320,10 @@ class Watcher:
 
     def stop(self, status: int = 0) -> None:
         """Makes observe() return `status`; no callback runs after it. Safe
-        from a callback or from another thread. When the library has a graceful stop, commands are
-        stopped first (stop signal, grace, SIGKILL) and observe() returns
-        once they are gone; otherwise they run until close()."""
-        if _pymon.HAVE_TERMINATE:
-            self._w.terminate(status)
-        else:
-            self._w.stop(status)
+        from a callback or from another thread. Commands are stopped first
+        (stop signal, grace, SIGKILL) and observe() returns once they are
+        gone."""
+        self._w.terminate(status)
 
     def fileno(self) -> int:
         """The loop's epoll descriptor: readable when there is work (for

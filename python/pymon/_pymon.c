@@ -824,7 +824,6 @@ PyMODINIT_FUNC PyInit__pymon(void)
 		{"RUN_POSTPONE", PYMON_RUN_POSTPONE}, {"RUN_ONCE", PYMON_RUN_ONCE},
 		{"RUN_NO_TTY", PYMON_RUN_NO_TTY}, {"NO_DEFAULT_IGNORE", PYMON_NO_DEFAULT_IGNORE},
 		{"NO_VCS_IGNORE", PYMON_NO_VCS_IGNORE}, {"NO_GIT_LOCK_WAIT", PYMON_NO_GIT_LOCK_WAIT},
-		{"HAVE_TERMINATE", 1},
 	};
 	for (size_t i = 0; i < sizeof consts / sizeof consts[0]; i++)
 		if (PyModule_AddIntConstant(m, consts[i].name, consts[i].value) < 0)

@@ -17,7 +17,6 @@ RUN_NO_TTY: int
 NO_DEFAULT_IGNORE: int
 NO_VCS_IGNORE: int
 NO_GIT_LOCK_WAIT: int
-HAVE_TERMINATE: int
 VERSION: str
 
 class Error(OSError): ...
