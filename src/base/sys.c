@@ -21,24 +21,13 @@ static int sys_inotify_add_watch(int fd, const char *path, uint32_t mask)
 	return inotify_add_watch(fd, path, mask);
 }
 
-const struct pm_sys_ops pm_sys_real = {
-	.inotify_init1 = inotify_init1,
-	.inotify_add_watch = sys_inotify_add_watch,
-	.inotify_rm_watch = inotify_rm_watch,
-	.read = read,
-	.openat = sys_openat,
-	.getdents64 = sys_getdents64,
-	.epoll_wait = epoll_wait,
-	.fstatfs = fstatfs,
-};
+/* One list for both tables: the seam starts as the real thing. */
+#define REAL_OPS                                                                                     \
+	{                                                                                            \
+		.inotify_init1 = inotify_init1, .inotify_add_watch = sys_inotify_add_watch,          \
+		.inotify_rm_watch = inotify_rm_watch, .read = read, .openat = sys_openat,            \
+		.getdents64 = sys_getdents64, .epoll_wait = epoll_wait, .fstatfs = fstatfs,          \
+	}
 
-struct pm_sys_ops pm_sys = {
-	.inotify_init1 = inotify_init1,
-	.inotify_add_watch = sys_inotify_add_watch,
-	.inotify_rm_watch = inotify_rm_watch,
-	.read = read,
-	.openat = sys_openat,
-	.getdents64 = sys_getdents64,
-	.epoll_wait = epoll_wait,
-	.fstatfs = fstatfs,
-};
+const struct pm_sys_ops pm_sys_real = REAL_OPS;
+struct pm_sys_ops pm_sys = REAL_OPS;

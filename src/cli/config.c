@@ -1,6 +1,7 @@
 /* Project config: finding the file, turning its TOML into options (the
  * keys are the long options), [[rule]] jobs, and --print-config. */
 #include "config.h"
+#include "text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,12 +14,6 @@
 #include <unistd.h>
 
 #define MAX_CONFIG (4u << 20)
-#define ENOTREG 1000 /* read_file: not a regular file (no errno says it) */
-
-static const char *read_error(int err)
-{
-	return err == ENOTREG ? "not a regular file" : strerror(err);
-}
 
 static int bad(char *msg, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -43,44 +38,6 @@ static char *keep(struct cli_config *cfg, char *s)
 	cfg->strings = v;
 	v[cfg->nstrings++] = s;
 	return s;
-}
-
-/* Only a regular file: a FIFO or a device would block or never end
- * (opened without blocking, then checked, so no open hangs either). */
-static char *read_file(const char *path, size_t *len, int *err)
-{
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		*err = errno;
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		*err = S_ISDIR(st.st_mode) ? EISDIR : ENOTREG;
-		return NULL;
-	}
-	FILE *f = fdopen(fd, "rb");
-	if (!f) {
-		*err = errno;
-		close(fd);
-		return NULL;
-	}
-	char *buf = malloc(MAX_CONFIG + 1);
-	size_t n = buf ? fread(buf, 1, MAX_CONFIG + 1, f) : 0;
-	*err = buf ? (ferror(f) ? EIO : 0) : ENOMEM;
-	fclose(f);
-	if (buf && n > MAX_CONFIG)
-		*err = EFBIG;
-	if (*err) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
 }
 
 static bool exists(const char *path)
@@ -128,7 +85,7 @@ static char *find_config(char *warn, size_t warnlen)
 		if (exists(path)) {
 			size_t len;
 			int err;
-			char *text = read_file(path, &len, &err);
+			char *text = cli_read_file(path, MAX_CONFIG, &len, &err);
 			/* [tool.py-mon] or [tool."py-mon"]: a cheap look first, then
 			 * the table itself (a file that does not parse is reported). */
 			bool ours = text && strstr(text, "py-mon") != NULL;
@@ -454,9 +411,9 @@ int cli_config_load(struct cli_config *cfg, struct cli_options *o, const char *e
 		return explicit_path ? -ENOMEM : 0;
 	size_t n;
 	int err;
-	char *text = read_file(cfg->path, &n, &err);
+	char *text = cli_read_file(cfg->path, MAX_CONFIG, &n, &err);
 	if (!text)
-		return bad(msg, len, "%s '%s': %s", explicit_path ? "--config" : "config file", cfg->path, read_error(err));
+		return bad(msg, len, "%s '%s': %s", explicit_path ? "--config" : "config file", cfg->path, cli_read_error(err));
 	char perr[400];
 	cfg->root = toml_parse(text, n, perr, sizeof perr);
 	free(text);

@@ -1,5 +1,6 @@
 /* --env-file: the files' variables into environ (see envfiles.h). */
 #include "envfiles.h"
+#include "text.h"
 #include "dotenv.h"
 
 #include <errno.h>
@@ -41,38 +42,12 @@ static void free_pairs(struct pairs *p)
 /* A regular file of at most MAX_ENV_FILE bytes, NUL-terminated. */
 static char *slurp(const char *path, size_t *len, char *msg, size_t msglen)
 {
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st) < 0) {
-		snprintf(msg, msglen, "--env-file '%s': %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_size > MAX_ENV_FILE) {
+	int err;
+	char *text = cli_read_file(path, MAX_ENV_FILE, len, &err);
+	if (!text)
 		snprintf(msg, msglen, "--env-file '%s': %s", path,
-		         S_ISREG(st.st_mode) ? "larger than 1 MiB" : "not a regular file");
-		close(fd);
-		return NULL;
-	}
-	char *buf = malloc((size_t)st.st_size + 1);
-	size_t n = 0;
-	while (buf && n < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (!buf) {
-		snprintf(msg, msglen, "out of memory");
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
+		         err == EFBIG ? "larger than 1 MiB" : cli_read_error(err));
+	return text;
 }
 
 static int find(const struct cli_env *e, const char *key)

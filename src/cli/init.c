@@ -1,5 +1,6 @@
 /* py-mon init (see init.h). */
 #include "init.h"
+#include "text.h"
 #include "toml.h"
 
 #include <errno.h>
@@ -12,37 +13,15 @@
 
 #define MAX_READ (4u << 20)
 
-/* The whole file (NUL-terminated), or NULL with errno (ENOENT: absent). */
+/* The whole file (NUL-terminated), or NULL with errno (ENOENT: absent;
+ * EINVAL: not a regular file). */
 static char *slurp(const char *path, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	struct stat st;
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > MAX_READ) {
-		int e = fstat(fd, &st) < 0 ? errno : !S_ISREG(st.st_mode) ? EINVAL : EFBIG;
-		close(fd);
-		errno = e;
-		return NULL;
-	}
-	char *buf = malloc((size_t)st.st_size + 1);
-	size_t n = 0;
-	while (buf && n < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + n, (size_t)st.st_size - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (!buf) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
+	int err;
+	char *text = cli_read_file(path, MAX_READ, len, &err);
+	if (!text)
+		errno = err == CLI_ENOTREG || err == EISDIR ? EINVAL : err;
+	return text;
 }
 
 static int exists(const char *dir, const char *name)

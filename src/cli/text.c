@@ -2,7 +2,12 @@
  * escaping, JSON strings and the edit distance behind "did you mean". */
 #include "text.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <string.h>
 
 size_t cli_utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
@@ -165,4 +170,57 @@ unsigned cli_edit_distance(const char *a, const char *b)
 		}
 	}
 	return d[la][lb] > 100 ? 100 : d[la][lb];
+}
+
+char *cli_read_file(const char *path, size_t max, size_t *len, int *err)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		*err = errno;
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		*err = S_ISDIR(st.st_mode) ? EISDIR : CLI_ENOTREG;
+		return NULL;
+	}
+	size_t cap = (size_t)st.st_size < max ? (size_t)st.st_size + 1 : max + 1, n = 0;
+	char *buf = malloc(cap + 1);
+	*err = buf ? 0 : ENOMEM;
+	while (buf && !*err) {
+		if (n == cap) { /* it grew since the fstat */
+			char *p = cap > max ? NULL : realloc(buf, (cap = cap * 2 > max + 1 ? max + 1 : cap * 2) + 1);
+			if (!p) {
+				*err = n > max ? EFBIG : ENOMEM;
+				break;
+			}
+			buf = p;
+		}
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			*err = errno;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	if (!*err && n > max)
+		*err = EFBIG;
+	if (*err) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+const char *cli_read_error(int err)
+{
+	return err == CLI_ENOTREG ? "not a regular file" : strerror(err);
 }

@@ -37,4 +37,12 @@ void cli_json_string(FILE *f, const char *s);
  * neighbours) between a and b, capped at 100; for "did you mean". */
 unsigned cli_edit_distance(const char *a, const char *b);
 
+/* The whole of a regular file of at most max bytes, NUL-terminated, its
+ * length in *len; NULL with *err set: an errno, EISDIR, EFBIG (longer than
+ * max) or CLI_ENOTREG (a FIFO, a device: opened without blocking, then
+ * refused, so no open hangs). cli_read_error() words it. */
+#define CLI_ENOTREG 1000
+char *cli_read_file(const char *path, size_t max, size_t *len, int *err);
+const char *cli_read_error(int err);
+
 #endif

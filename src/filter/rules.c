@@ -41,7 +41,7 @@ bool pm_visible(struct pm_node *dir, const char *name, bool is_dir)
 	if (root->file)
 		return !dir->parent && strcmp(name, root->file) == 0;
 	/* The extension filter is for files; a directory's own events are
-	 * the caller's call (pm_event_counts). */
+	 * pm_kind_counts()'s call. */
 	if (!is_dir && !pm_ext_ok(root->obs, name))
 		return false;
 	return !pm_ignored(dir, name, is_dir, NULL, 0);
@@ -57,13 +57,6 @@ bool pm_kind_counts(const struct pymon_observer *o, unsigned kind, bool is_dir)
 	 * files are reported by the scan), but one that goes or moves takes
 	 * its files along. */
 	return !(is_dir && o->nexts && (kind == PYMON_CREATE || kind == PYMON_MODIFY));
-}
-
-bool pm_event_counts(struct pm_node *dir, const char *name, unsigned kind, bool is_dir)
-{
-	if (kind == PYMON_RESCAN)
-		return true;
-	return pm_kind_counts(dir->root->obs, kind, is_dir) && pm_visible(dir, name, is_dir);
 }
 
 struct verdict {

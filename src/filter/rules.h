@@ -23,11 +23,10 @@ bool pm_ext_ok(const struct pymon_observer *o, const char *name);
 /* The part of the decision that depends only on the kind: the observer's
  * kinds, and no CREATE/MODIFY of a directory under an extension filter. */
 bool pm_kind_counts(const struct pymon_observer *o, unsigned kind, bool is_dir);
-/* THE decision: whether an event of `kind` on `name` in `dir` goes into the
- * observer's batch. Kind filter, file roots, extensions, ignores. */
-bool pm_event_counts(struct pm_node *dir, const char *name, unsigned kind, bool is_dir);
-/* Whether the entry is reported at all (any kind): used for the two
- * sides of a move. */
+/* The rest, file roots, extensions and ignores: whether the entry is
+ * reported at all. An event counts when both say so (pm_observer_event
+ * asks the cheap kind test first, and asks this only for a path not yet
+ * in the batch). */
 bool pm_visible(struct pm_node *dir, const char *name, bool is_dir);
 
 /* Tells the observer's pymon_skip_fn about an event that does not count,
