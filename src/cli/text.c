@@ -187,17 +187,30 @@ char *cli_read_file(const char *path, size_t max, size_t *len, int *err)
 		*err = S_ISDIR(st.st_mode) ? EISDIR : CLI_ENOTREG;
 		return NULL;
 	}
+	/* The size fstat gave, plus one byte to see the end (a file that grows
+	 * meanwhile is read on, up to max + 1 bytes: then it is too large). */
 	size_t cap = (size_t)st.st_size < max ? (size_t)st.st_size + 1 : max + 1, n = 0;
 	char *buf = malloc(cap + 1);
-	*err = buf ? 0 : ENOMEM;
-	while (buf && !*err) {
-		if (n == cap) { /* it grew since the fstat */
-			char *p = cap > max ? NULL : realloc(buf, (cap = cap * 2 > max + 1 ? max + 1 : cap * 2) + 1);
+	if (!buf) {
+		close(fd);
+		*err = ENOMEM;
+		return NULL;
+	}
+	*err = 0;
+	for (;;) {
+		if (n == cap) {
+			if (cap > max) {
+				*err = EFBIG;
+				break;
+			}
+			size_t grown = cap * 2 > max + 1 ? max + 1 : cap * 2;
+			char *p = realloc(buf, grown + 1);
 			if (!p) {
-				*err = n > max ? EFBIG : ENOMEM;
+				*err = ENOMEM;
 				break;
 			}
 			buf = p;
+			cap = grown;
 		}
 		ssize_t r = read(fd, buf + n, cap - n);
 		if (r < 0 && errno == EINTR)
