@@ -17,6 +17,9 @@ struct pm_action_ops {
 	/* Directory creations and modifications are left out of its batches
 	 * (commands): a new directory alone is no reason to run. */
 	bool files_only;
+	/* Optional: the watcher is about to scan (the process is still small:
+	 * a supervisor clones its guardian now). */
+	void (*prepare)(struct pm_action *a);
 	/* The watcher started: every watch exists (a command starts now). */
 	void (*start)(struct pm_action *a);
 	/* A debounced batch of events that count for the observer. */

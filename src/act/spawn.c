@@ -1,6 +1,6 @@
 /*
- * The guardian: one small process per run (or per-file job) between the
- * caller and the command. Why a process and not the caller itself: a
+ * The guardian: a small process between the caller and the command's
+ * tree, one per run (or per-file job) or kept for the next runs. Why a process and not the caller itself: a
  * library must not make its host a child subreaper or reap children it
  * did not start, and only a subreaper keeps a setsid or double-forked
  * descendant in reach; and only a process that outlives the caller can
@@ -12,13 +12,20 @@
  * no locks. Everything it needs (argv, envp, the program's path) is
  * prepared by the caller before the clone.
  *
- * Protocol on a SOCK_SEQPACKET pair, fixed-size messages:
- *   guardian -> caller: 'P' pid (started), 'F' errno (exec failed, then it
- *                       exits), 'X' wait status (the command's first
- *                       process ended); end of file: the guardian exited.
+ * A kept guardian outlives its runs: cloned once (before the watcher's
+ * scan, while the caller is small), it starts each next run itself, so a
+ * restart costs a vfork and an exec, not a clone of the caller's memory.
+ *
+ * Protocol on a SOCK_SEQPACKET pair, fixed-size messages (struct msg):
+ *   guardian -> caller: 'P' pid (started), 'F' errno (not started; a kept
+ *                       guardian waits for the next run, another exits),
+ *                       'X' wait status (the command's first process
+ *                       ended), 'E' (a kept guardian's tree is gone); end
+ *                       of file: the guardian exited.
  *   caller -> guardian: 'T' sig (signal the whole tree), 'L' sig (the first
- *                       process only); end of file: the caller is gone,
- *                       stop the tree (stop signal, timeout, SIGKILL).
+ *                       process only), 'G' (struct go: a run for a kept
+ *                       guardian); end of file: the caller is gone, stop
+ *                       the tree (stop signal, timeout, SIGKILL).
  */
 #include "act/spawn.h"
 #include "base/sys.h"
@@ -26,6 +33,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <signal.h>
@@ -35,7 +43,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -52,6 +62,20 @@ struct msg {
 	int type;
 	int value;
 };
+
+/* A run for a kept guardian: this header, then `len` bytes of text (the
+ * program's path, the working directory, argv, envp, each NUL-ended), the
+ * first GO_CHUNK of them in the same message, the rest in messages of
+ * their own. */
+struct go {
+	int type; /* 'G' */
+	uint32_t len;
+	uint32_t argc, envc;
+	int stop_signal;
+	uint32_t stop_timeout_ms;
+	uint8_t share_pgrp, null_stdin;
+};
+#define GO_CHUNK 32768
 
 #define MAX_FDS 64          /* descriptors handed to a run */
 #define MAX_PROCS 32768     /* processes looked at in one /proc scan */
@@ -229,24 +253,28 @@ static __attribute__((noreturn)) void command_child(const struct pm_spawn *spec,
 		if (tmp[i] < 0 || dup2(tmp[i], (int)(3 + i)) < 0)
 			exec_failed(errfd, tmp[i] < 0 ? EBADF : errno);
 	/* Everything above the handed descriptors closes, errfd on exec. */
-	for (unsigned fd = 3 + (unsigned)spec->nfds; fd < (unsigned)errfd; fd++)
-		close((int)fd);
+	if ((unsigned)errfd > 3 + (unsigned)spec->nfds)
+		syscall(SYS_close_range, 3 + (unsigned)spec->nfds, (unsigned)errfd - 1, 0);
 	syscall(SYS_close_range, (unsigned)errfd + 1, ~0u, 0);
 	if (listen_pid)
 		listen_pid[put_uint(listen_pid, (unsigned long)getpid())] = '\0';
-	/* The host may ignore signals (Python ignores SIGPIPE) and the guardian
-	 * blocks them all: the command starts with defaults and no mask. */
-	struct sigaction dfl;
-	memset(&dfl, 0, sizeof dfl);
-	dfl.sa_handler = SIG_DFL;
-	for (int sig = 1; sig < NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			sigaction(sig, &dfl, NULL);
+	/* The guardian reset every disposition when it started; it blocks all
+	 * signals, the command starts with none blocked. */
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(path, spec->argv, spec->envp);
 	exec_failed(errfd, errno ? errno : ENOEXEC);
+}
+
+/* The write end of the exec pipe goes above the handed descriptors' places. */
+static int above_handed(int fd, size_t nfds)
+{
+	if (fd >= 3 + (int)nfds)
+		return fd;
+	int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3 + (int)nfds);
+	close(fd);
+	return moved;
 }
 
 /* vfork in a frame of its own: the guardian's locals stay out of reach of
@@ -259,9 +287,7 @@ static __attribute__((noinline)) pid_t start_command(const struct pm_spawn *spec
 		*exec_errno = errno;
 		return -1;
 	}
-	/* The write end goes above everything the command keeps. */
-	int errfd = fcntl(pfd[1], F_DUPFD_CLOEXEC, 3 + (int)spec->nfds + 64);
-	close(pfd[1]);
+	const int errfd = above_handed(pfd[1], spec->nfds);
 	if (errfd < 0) {
 		*exec_errno = errno;
 		close(pfd[0]);
@@ -281,7 +307,160 @@ static __attribute__((noinline)) pid_t start_command(const struct pm_spawn *spec
 	return pid;
 }
 
-static __attribute__((noreturn)) void guardian(const struct pm_spawn *spec, const char *path, int sock,
+/* The guardian's state, in its own memory. */
+struct guard {
+	int sock;            /* -1 once the caller is gone */
+	bool keep;           /* wait for the next run once the tree is gone */
+	const int *fds;      /* held for every run, handed as 3, 4, ... */
+	size_t nfds;
+	pid_t leader;        /* the command's first process, -1 once it ended */
+	bool running;        /* a tree runs */
+	int stop_signal;     /* of the current run: sent when the caller dies */
+	unsigned stop_timeout_ms;
+};
+
+/* Starts one run; false (after an 'F' message) when it could not start. */
+static bool run(struct guard *g, const struct pm_spawn *spec, const char *path, char *listen_pid)
+{
+	int exec_errno = 0;
+	pid_t leader = start_command(spec, path, listen_pid, &exec_errno);
+	if (leader < 0 || exec_errno) {
+		if (leader > 0)
+			while (waitpid(leader, NULL, 0) < 0 && errno == EINTR)
+				;
+		send_msg(g->sock, 'F', exec_errno);
+		return false;
+	}
+	g->leader = leader;
+	g->running = true;
+	g->stop_signal = spec->stop_signal ? spec->stop_signal : SIGTERM;
+	g->stop_timeout_ms = spec->stop_timeout_ms ? spec->stop_timeout_ms : 5000;
+	send_msg(g->sock, 'P', leader);
+	return true;
+}
+
+/* A run's text and its argv/envp arrays: here for the usual sizes (no
+ * system call, no page fault after the first run), in a mapping of their
+ * own above. The working directory the guardian last changed to. */
+static char go_text[GO_CHUNK];
+static char *go_ptrs[1024];
+static char go_cwd[PATH_MAX];
+
+/* A 'G' message, whose first `got` bytes of text are in go_text: takes the
+ * messages that continue it, builds argv and envp, starts the run. */
+static void run_received(struct guard *g, const struct go *hdr, size_t got)
+{
+	size_t nptr = (size_t)hdr->argc + hdr->envc + 2;
+	char *text = go_text, **ptrs = go_ptrs;
+	void *map = NULL;
+	size_t size = 0;
+	int err = 0;
+	if (hdr->len > sizeof go_text || nptr > sizeof go_ptrs / sizeof go_ptrs[0]) {
+		size = nptr * sizeof(char *) + hdr->len;
+		map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (map == MAP_FAILED) {
+			map = NULL;
+			err = ENOMEM;
+		} else {
+			ptrs = map;
+			text = (char *)(ptrs + nptr);
+			memcpy(text, go_text, got);
+		}
+	}
+	while (got < hdr->len) {
+		/* Without a place for it (ENOMEM) the rest is read and dropped. */
+		ssize_t n = recv(g->sock, map || !err ? text + got : go_text, map || !err ? hdr->len - got : sizeof go_text, 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	if (!err && got != hdr->len)
+		err = EPROTO;
+	/* path \0 cwd \0 argv... \0 envp... \0: split it in place. */
+	char *p = text, *end = text + hdr->len, *path = NULL, *cwd = NULL, *listen_pid = NULL;
+	size_t k = 0;
+	for (size_t i = 0; !err && i < nptr; i++) {
+		char *z = memchr(p, '\0', (size_t)(end - p));
+		if (!z) {
+			err = EPROTO;
+			break;
+		}
+		if (i == 0)
+			path = p;
+		else if (i == 1)
+			cwd = p;
+		else {
+			ptrs[k++] = p;
+			if (i == (size_t)hdr->argc + 1)
+				ptrs[k++] = NULL;
+			if (i > (size_t)hdr->argc + 1 && g->nfds && !strncmp(p, "LISTEN_PID=", 11))
+				listen_pid = p + 11;
+		}
+		p = z + 1;
+	}
+	if (!err && (!hdr->argc || g->running))
+		err = g->running ? EBUSY : EINVAL;
+	/* The caller's working directory of this run (empty: unreachable by
+	 * path, the guardian's own stays). */
+	if (!err && cwd[0] && strcmp(cwd, go_cwd) != 0) {
+		if (chdir(cwd) < 0)
+			err = errno;
+		else if (strlen(cwd) < sizeof go_cwd)
+			memcpy(go_cwd, cwd, strlen(cwd) + 1);
+	}
+	if (err) {
+		send_msg(g->sock, 'F', err);
+	} else {
+		ptrs[k] = NULL;
+		struct pm_spawn spec = {.argv = ptrs,
+		                        .envp = ptrs + hdr->argc + 1,
+		                        .share_pgrp = hdr->share_pgrp,
+		                        .null_stdin = hdr->null_stdin,
+		                        .stop_signal = hdr->stop_signal,
+		                        .stop_timeout_ms = hdr->stop_timeout_ms,
+		                        .fds = g->fds,
+		                        .nfds = g->nfds};
+		run(g, &spec, path, listen_pid);
+	}
+	if (map)
+		munmap(map, size);
+}
+
+/* One message from the caller, or its end. */
+static void caller_message(struct guard *g, uint64_t *kill_at)
+{
+	union {
+		struct msg m;
+		struct go g;
+	} in;
+	struct iovec iov[2] = {{.iov_base = &in, .iov_len = sizeof in}, {.iov_base = go_text, .iov_len = sizeof go_text}};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+	ssize_t n = recvmsg(g->sock, &mh, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		/* The caller is gone (or died without stopping us). */
+		close(g->sock);
+		g->sock = -1;
+		if (!g->running)
+			_exit(0);
+		signal_tree(g->stop_signal);
+		*kill_at = now_ms() + g->stop_timeout_ms;
+		return;
+	}
+	if (n >= (ssize_t)sizeof in.g && in.g.type == 'G') {
+		run_received(g, &in.g, (size_t)n - sizeof in.g);
+		return;
+	}
+	if (n != (ssize_t)sizeof in.m || !g->running)
+		return;
+	if (in.m.type == 'T')
+		signal_tree(in.m.value);
+	else if (in.m.type == 'L' && g->leader > 0)
+		kill(g->leader, in.m.value);
+}
+
+static __attribute__((noreturn)) void guardian(struct guard *g, const struct pm_spawn *first, const char *path,
                                                char *listen_pid)
 {
 	prctl(PR_SET_NAME, "py-mon-guard");
@@ -290,43 +469,49 @@ static __attribute__((noreturn)) void guardian(const struct pm_spawn *spec, cons
 	 * would hide the host's death from it. */
 	int keep[MAX_FDS + 1];
 	size_t nkeep = 0;
-	keep[nkeep++] = sock;
-	for (size_t i = 0; i < spec->nfds; i++)
-		keep[nkeep++] = spec->fds[i];
+	keep[nkeep++] = g->sock;
+	for (size_t i = 0; i < g->nfds; i++)
+		keep[nkeep++] = g->fds[i];
 	close_others(keep, nkeep);
+	/* The host may ignore signals (Python ignores SIGPIPE) or handle them:
+	 * every command starts with the defaults. The guardian itself blocks
+	 * them all (it was cloned so), SIGCHLD comes through a signalfd. */
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof dfl);
+	dfl.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &dfl, NULL);
 	sigset_t chld;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	int sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
 
-	int exec_errno = 0;
-	pid_t leader = start_command(spec, path, listen_pid, &exec_errno);
-	if (leader < 0 || exec_errno) {
-		int e = exec_errno;
-		if (leader > 0)
-			while (waitpid(leader, NULL, 0) < 0 && errno == EINTR)
-				;
-		send_msg(sock, 'F', e);
+	if (first && !run(g, first, path, listen_pid) && !g->keep)
 		_exit(0);
-	}
-	send_msg(sock, 'P', leader);
 
 	uint64_t kill_at = 0; /* the caller is gone: SIGKILL the tree then */
 	for (;;) {
-		for (;;) {
+		while (g->running) {
 			siginfo_t si;
 			memset(&si, 0, sizeof si);
 			if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG) < 0) {
 				if (errno == EINTR)
 					continue;
-				_exit(0); /* ECHILD: the whole tree is gone */
+				/* ECHILD: the whole tree is gone. */
+				g->running = false;
+				if (!g->keep || g->sock < 0)
+					_exit(0);
+				send_msg(g->sock, 'E', 0);
+				kill_at = 0;
+				break;
 			}
 			if (si.si_pid == 0)
 				break;
-			if (si.si_pid == leader) {
+			if (si.si_pid == g->leader) {
 				int status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 : si.si_status & 0x7f;
-				send_msg(sock, 'X', status);
-				leader = -1;
+				send_msg(g->sock, 'X', status);
+				g->leader = -1;
 			}
 		}
 		int timeout = -1;
@@ -334,7 +519,7 @@ static __attribute__((noreturn)) void guardian(const struct pm_spawn *spec, cons
 			uint64_t now = now_ms();
 			timeout = kill_at > now ? (int)(kill_at - now) : 0;
 		}
-		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = sock, .events = POLLIN}};
+		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = g->sock, .events = POLLIN}};
 		if (poll(p, 2, timeout) < 0 && errno != EINTR)
 			_exit(1);
 		if (p[0].revents) {
@@ -342,22 +527,8 @@ static __attribute__((noreturn)) void guardian(const struct pm_spawn *spec, cons
 			while (read(sfd, buf, sizeof buf) > 0)
 				;
 		}
-		if (sock >= 0 && p[1].revents) {
-			struct msg m;
-			ssize_t n = recv(sock, &m, sizeof m, MSG_DONTWAIT);
-			if (n == (ssize_t)sizeof m) {
-				if (m.type == 'T')
-					signal_tree(m.value);
-				else if (m.type == 'L' && leader > 0)
-					kill(leader, m.value);
-			} else if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-				/* The caller died without stopping us. */
-				close(sock);
-				sock = -1;
-				signal_tree(spec->stop_signal ? spec->stop_signal : SIGTERM);
-				kill_at = now_ms() + (spec->stop_timeout_ms ? spec->stop_timeout_ms : 5000);
-			}
-		}
+		if (g->sock >= 0 && p[1].revents)
+			caller_message(g, &kill_at);
 		if (kill_at && now_ms() >= kill_at) {
 			signal_tree(SIGKILL);
 			kill_at = now_ms() + KILL_RECHECK_MS;
@@ -423,16 +594,123 @@ static pid_t clone_guardian(int *pidfd)
 	return pid;
 }
 
-int pm_spawn(const struct pm_spawn *spec, struct pm_child *c)
+/* Clones a guardian holding fds; with `first` it starts that run at once,
+ * without it waits for one. */
+static int new_guardian(struct pm_child *c, const struct pm_spawn *first, const char *path, char *listen_pid,
+                        const int *fds, size_t nfds, bool keep)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	/* No handler of the host may run in the guardian: it starts with every
+	 * signal blocked, and the host gets its mask back at once. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int pidfd = -1;
+	pid_t pid = clone_guardian(&pidfd);
+	if (pid == 0) {
+		close(sv[0]);
+		struct guard g = {.sock = sv[1], .keep = keep, .fds = fds, .nfds = nfds, .leader = -1};
+		guardian(&g, first, path, listen_pid);
+	}
+	int e = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	close(sv[1]);
+	if (pid < 0) {
+		close(sv[0]);
+		return -e;
+	}
+	*c = (struct pm_child){.pid = pid, .pidfd = pidfd, .sock = sv[0], .idle = !first};
+	return 0;
+}
+
+/* Hands a run to an idle kept guardian: a 'G' message (see struct go). */
+static int send_run(struct pm_child *c, const struct pm_spawn *spec, const char *path)
+{
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof cwd))
+		cwd[0] = '\0'; /* unreachable by path: the guardian's own is the one */
+	struct pm_buf text = {0};
+	struct go hdr = {.type = 'G',
+	                 .stop_signal = spec->stop_signal,
+	                 .stop_timeout_ms = spec->stop_timeout_ms,
+	                 .share_pgrp = spec->share_pgrp,
+	                 .null_stdin = spec->null_stdin};
+	int rc = pm_buf_put(&text, path, strlen(path) + 1) | pm_buf_put(&text, cwd, strlen(cwd) + 1);
+	for (char *const *a = spec->argv; *a; a++, hdr.argc++)
+		rc |= pm_buf_put(&text, *a, strlen(*a) + 1);
+	for (char *const *e = spec->envp; *e; e++, hdr.envc++)
+		rc |= pm_buf_put(&text, *e, strlen(*e) + 1);
+	if (rc < 0 || text.len > UINT32_MAX) {
+		pm_buf_free(&text);
+		return -ENOMEM;
+	}
+	hdr.len = (uint32_t)text.len;
+	struct iovec iov[2] = {{.iov_base = &hdr, .iov_len = sizeof hdr},
+	                       {.iov_base = text.s, .iov_len = text.len < GO_CHUNK ? text.len : GO_CHUNK}};
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+	ssize_t n;
+	do
+		n = sendmsg(c->sock, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	for (size_t off = GO_CHUNK; n >= 0 && off < text.len;) {
+		size_t len = text.len - off < GO_CHUNK ? text.len - off : GO_CHUNK;
+		n = send(c->sock, text.s + off, len, MSG_NOSIGNAL);
+		if (n >= 0)
+			off += len;
+		else if (errno == EINTR)
+			n = 0;
+	}
+	rc = n < 0 ? -errno : 0;
+	pm_buf_free(&text);
+	return rc;
+}
+
+/* The guardian's answer to a run: 'P' (started) or 'F' (not; a kept
+ * guardian then waits for the next, another one ends). */
+static int await_start(struct pm_child *c, bool keep)
+{
+	struct msg m = {0};
+	ssize_t n;
+	do
+		n = recv(c->sock, &m, sizeof m, 0);
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof m && m.type == 'P') {
+		c->running = true;
+		c->idle = false;
+		return 0;
+	}
+	if (n == (ssize_t)sizeof m && m.type == 'F' && keep) {
+		c->idle = true;
+		return -(m.value ? m.value : ENOEXEC);
+	}
+	pm_child_reap(c, -1);
+	if (n == (ssize_t)sizeof m && m.type == 'F')
+		return -(m.value ? m.value : ENOEXEC);
+	return -ECHILD;
+}
+
+int pm_child_open(struct pm_child *c, const int *fds, size_t nfds)
 {
 	*c = (struct pm_child){.pid = -1, .pidfd = -1, .sock = -1};
+	if (nfds > MAX_FDS)
+		return -EMFILE;
+	return new_guardian(c, NULL, NULL, NULL, fds, nfds, true);
+}
+
+int pm_spawn(const struct pm_spawn *spec, struct pm_child *c)
+{
+	if (!spec->keep || !c->idle)
+		*c = (struct pm_child){.pid = -1, .pidfd = -1, .sock = -1};
 	if (spec->nfds > MAX_FDS)
 		return -EMFILE;
 	char *path = resolve(spec->argv[0]);
 	if (!path)
 		return -errno;
-	/* Socket activation variables, LISTEN_PID filled in by the child. */
-	char fdsvar[32], listen_fds[32], listen_pid[32] = "LISTEN_PID=", sockvar[16 + MAX_FDS * 4] = "PYMON_SOCKET_FDS=";
+	/* Socket activation variables; the child writes its pid over the zeros. */
+	char fdsvar[32], listen_fds[32], listen_pid[32] = "LISTEN_PID=0000000000",
+	                                 sockvar[16 + MAX_FDS * 4] = "PYMON_SOCKET_FDS=";
 	char **envp = (char **)spec->envp;
 	struct pm_spawn local = *spec;
 	if (spec->nfds) {
@@ -459,50 +737,25 @@ int pm_spawn(const struct pm_spawn *spec, struct pm_child *c)
 		envp[k] = NULL;
 		local.envp = envp;
 	}
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		int e = errno;
-		free(path);
-		if (envp != spec->envp)
-			free(envp);
-		return -e;
+	int rc = -ECHILD;
+	if (c->idle) {
+		/* A kept guardian: no clone, the run starts at its vfork. One
+		 * that died or cannot take the run gives way to a fresh one. */
+		rc = send_run(c, &local, path);
+		if (rc == 0)
+			rc = await_start(c, true);
+		else
+			pm_child_reap(c, 1000);
 	}
-	/* No handler of the host may run in the guardian: it starts with every
-	 * signal blocked, and the host gets its mask back at once. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int pidfd = -1;
-	pid_t pid = clone_guardian(&pidfd);
-	if (pid == 0) {
-		close(sv[0]);
-		guardian(&local, path, sv[1], spec->nfds ? listen_pid + 11 : NULL);
+	if (rc == -ECHILD || (rc < 0 && c->pid < 0)) {
+		rc = new_guardian(c, &local, path, spec->nfds ? listen_pid + 11 : NULL, spec->fds, spec->nfds, spec->keep);
+		if (rc == 0)
+			rc = await_start(c, spec->keep);
 	}
-	int e = errno;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	close(sv[1]);
 	free(path);
 	if (envp != spec->envp)
 		free(envp);
-	if (pid < 0) {
-		close(sv[0]);
-		return -e;
-	}
-	*c = (struct pm_child){.pid = pid, .pidfd = pidfd, .sock = sv[0]};
-	/* The first message says whether the program started. */
-	struct msg m = {0};
-	ssize_t n;
-	do
-		n = recv(c->sock, &m, sizeof m, 0);
-	while (n < 0 && errno == EINTR);
-	if (n == (ssize_t)sizeof m && m.type == 'P') {
-		fcntl(c->sock, F_SETFL, O_NONBLOCK);
-		return 0;
-	}
-	pm_child_reap(c, -1);
-	if (n == (ssize_t)sizeof m && m.type == 'F')
-		return -(m.value ? m.value : ENOEXEC);
-	return -ECHILD;
+	return rc;
 }
 
 bool pm_spawn_silent(void)
@@ -513,7 +766,7 @@ bool pm_spawn_silent(void)
 int pm_child_signal(struct pm_child *c, int sig, bool leader_only)
 {
 	struct msg m = {leader_only ? 'L' : 'T', sig};
-	if (c->sock < 0)
+	if (c->sock < 0 || !c->running)
 		return -ESRCH;
 	return send(c->sock, &m, sizeof m, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -errno : 0;
 }
@@ -528,12 +781,18 @@ int pm_child_read(struct pm_child *c, int *status)
 				*status = m.value;
 				return 1;
 			}
+			if (m.type == 'E') {
+				c->running = false;
+				c->idle = true;
+				return -1;
+			}
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return 0;
+		c->running = c->idle = false;
 		return -1;
 	}
 }
@@ -557,6 +816,9 @@ static void reap_by_pid(pid_t pid, int timeout_ms)
 
 void pm_child_reap(struct pm_child *c, int timeout_ms)
 {
+	/* The socket closes first: a kept guardian waits on it. */
+	if (c->sock >= 0)
+		close(c->sock);
 	if (c->pidfd < 0 && c->pid > 0)
 		reap_by_pid(c->pid, timeout_ms);
 	if (c->pidfd >= 0) {
@@ -572,8 +834,6 @@ void pm_child_reap(struct pm_child *c, int timeout_ms)
 		}
 		close(c->pidfd);
 	}
-	if (c->sock >= 0)
-		close(c->sock);
 	*c = (struct pm_child){.pid = -1, .pidfd = -1, .sock = -1};
 }
 

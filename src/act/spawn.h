@@ -7,6 +7,12 @@
  * process of the tree is left; the caller sees its socket close and reaps
  * it through a pidfd. The guardian is cloned with no exit signal, so a
  * host's SIGCHLD handler or waitpid(-1) never sees it.
+ *
+ * A kept guardian (pm_child_open, or pm_spawn with keep) stays once its
+ * tree is gone and takes the next run: no clone of the caller then, the
+ * run starts at the guardian's vfork (the restart latency is one exec).
+ * Each run carries its argv, environment and working directory; the
+ * handed descriptors are those the guardian was opened with.
  */
 #ifndef PM_ACT_SPAWN_H
 #define PM_ACT_SPAWN_H
@@ -24,6 +30,7 @@ struct pm_spawn {
 	unsigned stop_timeout_ms;
 	const int *fds;         /* passed as 3, 4, ...; LISTEN_PID set in the child */
 	size_t nfds;
+	bool keep;              /* reuse c's idle guardian; keep it after the run */
 };
 
 /* A running guardian and the tree below it. */
@@ -31,10 +38,17 @@ struct pm_child {
 	pid_t pid;   /* the guardian's */
 	int pidfd;   /* the guardian's */
 	int sock;    /* messages both ways; readable when one came or it ended */
+	bool running; /* a tree runs */
+	bool idle;    /* a kept guardian waits for the next run */
 };
 
+/* An idle kept guardian that will hand fds[] to every run. */
+int pm_child_open(struct pm_child *c, const int *fds, size_t nfds);
+
 /* Starts the command. 0 with *c filled, or a negative errno when it could
- * not be started (exec failed: nothing is left running then). */
+ * not be started (exec failed: no process of the run is left then; a kept
+ * guardian stays idle). With keep, *c is an idle guardian to reuse or
+ * none (pid -1); without, *c is filled in whatever it held. */
 int pm_spawn(const struct pm_spawn *spec, struct pm_child *c);
 
 /* Whether the last guardian was cloned with no exit signal (clone3). Not
@@ -47,13 +61,14 @@ bool pm_spawn_silent(void);
 int pm_child_signal(struct pm_child *c, int sig, bool leader_only);
 
 /* Reads one message: 1 with *status set when the command's first process
- * ended (a wait status), 0 for nothing more now, -1 when the guardian
- * has ended (the tree is gone; call pm_child_reap). */
+ * ended (a wait status), 0 for nothing more now, -1 when the tree is gone:
+ * a kept guardian is then idle, another one has ended (call pm_child_reap). */
 int pm_child_read(struct pm_child *c, int *status);
 
-/* Waits for the guardian to end (it ends once its tree is gone, or at once
- * after SIGKILL of the tree, unless a process hangs in the kernel: then
- * after timeout_ms it is left as it is), reaps it, closes the descriptors. */
+/* Closes the socket and waits for the guardian to end (an idle one ends at
+ * once, another once its tree is gone, or at once after SIGKILL of the
+ * tree, unless a process hangs in the kernel: then after timeout_ms it is
+ * left as it is), reaps it, closes the pidfd. */
 void pm_child_reap(struct pm_child *c, int timeout_ms);
 
 /* Every live process below `ancestor` (not itself), from /proc; for tests

@@ -3,7 +3,8 @@
  * each batch. Each run lives under a guardian (spawn.c), so "the tree" is
  * exactly the guardian's descendants: a restart signals it, waits up to
  * the stop timeout, SIGKILLs what is left, and starts the next run only
- * once the guardian reports the tree gone.
+ * once the guardian reports the tree gone. The guardian is kept from run
+ * to run (cloned before the scan): a start is then its vfork and exec.
  */
 #include "act/action.h"
 #include "act/spawn.h"
@@ -88,7 +89,7 @@ static void disarm(struct pm_run *r)
 
 static bool tree_alive(const struct pm_run *r)
 {
-	return r->child.pid > 0;
+	return r->child.running;
 }
 
 static pymon_watcher *watcher_of(const struct pm_run *r)
@@ -155,6 +156,7 @@ static void start_run(struct pm_run *r)
 			.stop_timeout_ms = r->stop_timeout_ms,
 			.fds = r->fds,
 			.nfds = r->nfds,
+			.keep = true,
 		};
 		rc = pm_spawn(&spec, &r->child);
 	}
@@ -202,7 +204,8 @@ static void after_gone(struct pm_run *r)
 static void tree_gone(struct pm_run *r)
 {
 	pm_loop_del(watcher_of(r), &r->child_src);
-	pm_child_reap(&r->child, 1000);
+	if (!r->child.idle) /* not kept for the next run: it died */
+		pm_child_reap(&r->child, 1000);
 	if (r->leader) {
 		/* The guardian itself was killed: the command's status is lost. */
 		r->leader = false;
@@ -256,7 +259,7 @@ static void child_ready(pymon_watcher *w, struct pm_source *src, uint32_t events
 	int status, rc;
 	while ((rc = pm_child_read(&r->child, &status)) > 0)
 		leader_exited(r, status);
-	if (rc < 0 && tree_alive(r))
+	if (rc < 0) /* once per run: the source goes with it */
 		tree_gone(r);
 }
 
@@ -382,6 +385,15 @@ static int run_restart(struct pm_action *a)
 	return 0;
 }
 
+/* The guardian of every run, cloned before the scan while the process is
+ * small; without it (it could not be cloned) the first start clones one. */
+static void run_prepare(struct pm_action *a)
+{
+	struct pm_run *r = run_of(a);
+	if (r->child.pid < 0)
+		pm_child_open(&r->child, r->fds, r->nfds);
+}
+
 static void run_start(struct pm_action *a)
 {
 	struct pm_run *r = run_of(a);
@@ -422,6 +434,8 @@ static void run_free(struct pm_action *a)
 		pm_child_signal(&r->child, SIGKILL, false);
 		pm_loop_del(w, &r->child_src);
 		pm_child_reap(&r->child, 2000);
+	} else if (r->child.pid > 0) {
+		pm_child_reap(&r->child, 1000); /* the idle guardian */
 	}
 	for (size_t i = 0; i < r->ndetached; i++)
 		pm_child_reap(&r->detached[i], 0);
@@ -439,6 +453,7 @@ static void run_free(struct pm_action *a)
 
 static const struct pm_action_ops run_ops = {
 	.files_only = true,
+	.prepare = run_prepare,
 	.start = run_start,
 	.batch = run_batch,
 	.restart = run_restart,

@@ -176,6 +176,9 @@ PM_API int pymon_watcher_start(pymon_watcher *w, pymon_error *err)
 	if (w->started)
 		return 0;
 	for (struct pymon_observer *o = w->observers; o; o = o->next)
+		if (o->action && o->action->ops->prepare)
+			o->action->ops->prepare(o->action);
+	for (struct pymon_observer *o = w->observers; o; o = o->next)
 		for (struct pm_root *r = o->roots; r; r = r->next) {
 			int rc = start_root(w, r, err);
 			if (rc < 0)

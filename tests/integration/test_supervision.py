@@ -261,21 +261,46 @@ class Supervision(TempDirTest):
         p.p.stdin.flush()
         self.wait_starts(2)
 
+    def guardians(self, pid):
+        """py-mon's children: its one kept guardian, nothing else."""
+        kids = children(pid)
+        self.assertEqual([comm(c) for c, _ in kids], ["py-mon-guard"], "children of py-mon: %r" % kids)
+        return kids[0][0]
+
     def test_many_restarts_leave_no_zombie_and_no_descriptor_growth(self):
         p = self.pymon(cmd="%s %s exit 0" % (sys.executable, CHILD))
         fds = lambda: len(os.listdir("/proc/%d/fd" % p.p.pid))
-        idle = lambda: not children(p.p.pid)  # the run and its guardian are gone
+        # The run is gone: py-mon's one child, its kept guardian, is idle.
+        idle = lambda: len(children(p.p.pid)) == 1 and not any(descendants(c) for c, _ in children(p.p.pid))
         self.wait_starts(1)
         wait_for(idle, what="the first run to end")
         fds0 = fds()
+        guard = self.guardians(p.p.pid)
         for i in range(2, 22):
             p.send(signal.SIGUSR1)
             self.wait_starts(i)
         wait_for(idle, what="the last run to end")
         self.assertEqual(fds(), fds0)
-        kids = open("/proc/%d/task/%d/children" % (p.p.pid, p.p.pid)).read().split()
-        for c in kids:
-            self.assertTrue(alive(int(c)), "zombie child %s" % c)
+        self.assertEqual(self.guardians(p.p.pid), guard, "one guardian for every run")
+        self.assertEqual(len(descendants(guard)), 0)
+
+    def test_restarts_are_started_by_one_kept_guardian(self):
+        # Every run is the same guardian's child (no clone of py-mon per
+        # restart), and a kill -9 of py-mon takes the idle guardian too.
+        p = self.pymon(cmd="%s %s exit 0" % (sys.executable, CHILD))
+        starts = self.wait_starts(1)
+        for i in range(2, 5):
+            self.touch()
+            starts = self.wait_starts(i)
+        guards = {s["ppid"] for s in starts}
+        self.assertEqual(len(guards), 1, "runs under guardians %r" % guards)
+        guard = guards.pop()
+        self.assertEqual(comm(guard), "py-mon-guard")
+        self.assertEqual(parent(guard), p.p.pid)
+        wait_for(lambda: not descendants(guard), what="the last run to end")
+        p.send(signal.SIGKILL)
+        p.wait()
+        wait_for(lambda: not alive(guard), what="the idle guardian to go with py-mon")
 
     def test_child_does_not_outlive_a_killed_pymon(self):
         p = self.pymon()

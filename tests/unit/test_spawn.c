@@ -1,7 +1,10 @@
 /* Command lines: which skip the shell (pymon_split_command). The guardian:
  * exec failures reported exactly, the tree signalled as a whole, escapees
  * included, the tree stopped when the caller's end of the socket closes,
- * and no SIGCHLD or reaping role taken from the caller. */
+ * and no SIGCHLD or reaping role taken from the caller. The kept guardian:
+ * each run started by the same guardian with that run's environment and
+ * directory, any size of environment, exec failures survived, a dead one
+ * replaced, descriptors handed to every run. */
 #include "harness.h"
 #include "act/spawn.h"
 #include "pymon.h"
@@ -222,4 +225,164 @@ TEST(spawn_stops_the_tree_when_the_caller_goes)
 	c.sock = -1;
 	CHECK(gone_within(esc, 5000));
 	pm_child_reap(&c, 5000);
+}
+
+/* ---- the kept guardian: one clone, then a vfork and an exec per run ---- */
+
+/* One run under a kept guardian, to the end of its tree: the wait status,
+ * a negative errno when it did not start, -1000 when it did not end. */
+static int run_kept(struct pm_child *c, char **argv, char **env, const int *fds, size_t nfds)
+{
+	struct pm_spawn spec = {.argv = argv, .envp = env, .fds = fds, .nfds = nfds, .keep = true};
+	int rc = pm_spawn(&spec, c);
+	if (rc < 0)
+		return rc;
+	int status = -1000, r;
+	while ((r = wait_exit(c, &status, 5000)) == 1)
+		;
+	return r == -1 ? status : -1000;
+}
+
+static void read_text(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, size - 1, f) : 0;
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	if (n && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+}
+
+TEST(kept_guardian_starts_each_run_itself_with_its_env_and_cwd)
+{
+	char out[] = "/tmp/pymon-kept-XXXXXX", dir[] = "/tmp/pymon-kept-dir-XXXXXX";
+	close(mkstemp(out));
+	CHECK(mkdtemp(dir) != NULL);
+	char outvar[64], buf[256], want[256];
+	snprintf(outvar, sizeof outvar, "OUT=%s", out);
+	struct pm_child c;
+	CHECK_INT(pm_child_open(&c, NULL, 0), 0);
+	pid_t guard = c.pid;
+	CHECK(c.idle && !c.running);
+	/* sh is the guardian's own child: $PPID names the guardian. */
+	char *argv[] = {"sh", "-c", "echo $PPID $RUN $(pwd) > \"$OUT\"", NULL};
+	char *env1[] = {"PATH=/usr/bin:/bin", "RUN=one", outvar, NULL};
+	int status = run_kept(&c, argv, env1, NULL, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(c.idle && !c.running && c.pid == guard);
+	char cwd[4096];
+	CHECK(getcwd(cwd, sizeof cwd) != NULL);
+	read_text(out, buf, sizeof buf);
+	snprintf(want, sizeof want, "%d one %s", (int)guard, cwd);
+	CHECK_STR(buf, want);
+	/* The next run: the caller's environment and directory of that moment. */
+	char *env2[] = {"PATH=/usr/bin:/bin", "RUN=two", outvar, NULL};
+	CHECK_INT(chdir(dir), 0);
+	status = run_kept(&c, argv, env2, NULL, 0);
+	CHECK_INT(chdir(cwd), 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(c.pid == guard);
+	read_text(out, buf, sizeof buf);
+	snprintf(want, sizeof want, "%d two %s", (int)guard, dir);
+	CHECK_STR(buf, want);
+	/* Closing it ends it at once: nothing is left to reap. */
+	pm_child_reap(&c, 5000);
+	CHECK(!alive(guard));
+	CHECK(waitpid(-1, NULL, WNOHANG | __WALL) < 0 && errno == ECHILD);
+	unlink(out);
+	rmdir(dir);
+}
+
+TEST(kept_guardian_stays_after_an_exec_failure)
+{
+	struct pm_child c;
+	CHECK_INT(pm_child_open(&c, NULL, 0), 0);
+	pid_t guard = c.pid;
+	char *bad[] = {"/etc/passwd", NULL}, *good[] = {"true", NULL};
+	CHECK_INT(run_kept(&c, bad, envp, NULL, 0), -EACCES);
+	CHECK(c.idle && c.pid == guard && alive(guard));
+	int status = run_kept(&c, good, envp, NULL, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(c.pid == guard);
+	pm_child_reap(&c, 5000);
+	CHECK(!alive(guard));
+}
+
+TEST(kept_guardian_takes_an_environment_larger_than_one_message)
+{
+	/* 100,000 bytes in one variable (several continuation messages) and
+	 * 1,500 variables (more than the guardian's static pointer table). */
+	size_t nvars = 1500;
+	char **env = calloc(nvars + 4, sizeof *env);
+	CHECK(env != NULL);
+	char *big = malloc(100005);
+	memcpy(big, "BIG=", 4);
+	memset(big + 4, 'x', 100000);
+	big[100004] = '\0';
+	size_t k = 0;
+	env[k++] = "PATH=/usr/bin:/bin";
+	env[k++] = big;
+	for (size_t i = 0; i < nvars; i++) {
+		env[k] = malloc(16);
+		snprintf(env[k++], 16, "V%zu=1", i);
+	}
+	char out[] = "/tmp/pymon-kept-big-XXXXXX", outvar[64], buf[64];
+	close(mkstemp(out));
+	snprintf(outvar, sizeof outvar, "OUT=%s", out);
+	env[k++] = outvar;
+	struct pm_child c;
+	CHECK_INT(pm_child_open(&c, NULL, 0), 0);
+	char *argv[] = {"sh", "-c", "echo ${#BIG} $(env | grep -c '^V[0-9]*=1$') > \"$OUT\"", NULL};
+	for (int round = 0; round < 2; round++) {
+		int status = run_kept(&c, argv, env, NULL, 0);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		read_text(out, buf, sizeof buf);
+		CHECK_STR(buf, "100000 1500");
+	}
+	pm_child_reap(&c, 5000);
+	for (size_t i = 2; i < nvars + 2; i++)
+		free(env[i]);
+	free(env);
+	free(big);
+	unlink(out);
+}
+
+TEST(a_dead_kept_guardian_gives_way_to_a_fresh_one)
+{
+	struct pm_child c;
+	CHECK_INT(pm_child_open(&c, NULL, 0), 0);
+	pid_t guard = c.pid;
+	CHECK_INT(kill(guard, SIGKILL), 0);
+	struct pollfd p = {.fd = c.pidfd, .events = POLLIN};
+	if (c.pidfd >= 0)
+		CHECK_INT(poll(&p, 1, 5000), 1);
+	else
+		CHECK(gone_within(guard, 5000));
+	char *argv[] = {"true", NULL};
+	int status = run_kept(&c, argv, envp, NULL, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(c.pid > 0 && c.pid != guard && c.idle);
+	pm_child_reap(&c, 5000);
+	CHECK(waitpid(-1, NULL, WNOHANG | __WALL) < 0 && errno == ECHILD);
+}
+
+TEST(kept_guardian_hands_its_descriptors_to_every_run)
+{
+	int pfd[2];
+	CHECK_INT(pipe(pfd), 0);
+	struct pm_child c;
+	CHECK_INT(pm_child_open(&c, &pfd[1], 1), 0);
+	/* LISTEN_PID is the command's own pid, fd 3 the pipe, in each run. */
+	char *argv[] = {"sh", "-c", "[ \"$LISTEN_PID\" = $$ ] && [ \"$LISTEN_FDS\" = 1 ] && echo ok >&3", NULL};
+	for (int round = 0; round < 2; round++) {
+		int status = run_kept(&c, argv, envp, &pfd[1], 1);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		char buf[8] = {0};
+		CHECK_INT((int)read(pfd[0], buf, 3), 3);
+		CHECK_STR(buf, "ok\n");
+	}
+	pm_child_reap(&c, 5000);
+	close(pfd[0]);
+	close(pfd[1]);
 }
