@@ -26,6 +26,11 @@ PM_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat-security -Wshadow -Ws
              -Wmissing-prototypes -Wno-unused-parameter -fvisibility=hidden \
              -Iinclude -Isrc -MMD -MP $(WERROR)
 
+# Symbols bound at load (-z now): no lazy binding through the dynamic
+# linker later, in py-mon or in its guardian (which would then map ld.so's
+# pages again), and the GOT read-only after start (relro).
+PM_LDFLAGS := -Wl,-z,now -Wl,-z,relro
+
 # SANITIZE=1: ASan + UBSan build into build-san/ (tests run against it).
 ifeq ($(SANITIZE),1)
 BUILD   ?= build-san
