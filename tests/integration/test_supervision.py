@@ -298,6 +298,11 @@ class Supervision(TempDirTest):
         self.assertEqual(comm(guard), "py-mon-guard")
         self.assertEqual(parent(guard), p.p.pid)
         wait_for(lambda: not descendants(guard), what="the last run to end")
+        # Idle, it holds nothing of py-mon's (no inotify or epoll descriptor,
+        # no other guardian's socket): stdio, its socket, its signalfd.
+        held = sorted(os.readlink("/proc/%d/fd/%s" % (guard, fd)).split(":")[0]
+                      for fd in os.listdir("/proc/%d/fd" % guard) if int(fd) > 2)
+        self.assertEqual(held, ["anon_inode", "socket"], "descriptors of the idle guardian")
         p.send(signal.SIGKILL)
         p.wait()
         wait_for(lambda: not alive(guard), what="the idle guardian to go with py-mon")
