@@ -285,33 +285,6 @@ void pm_moves_flush(pymon_watcher *w)
 
 /* ---- roots that come back ------------------------------------------- */
 
-/* Watches the nearest existing ancestor of the root's directory (the same
- * fixed mask as every watch: a wd shared with a tree node keeps working). */
-static void wait_for_root(pymon_watcher *w, struct pm_root_wait *rw)
-{
-	rw->wd = -1;
-	char *dir = pm_strdup(rw->root->real);
-	while (dir && w->ifd >= 0) {
-		char *slash = strrchr(dir, '/');
-		if (!slash)
-			break;
-		if (slash == dir)
-			slash[1] = '\0';
-		else
-			*slash = '\0';
-		int wd = pm_sys.inotify_add_watch(w->ifd, dir, PM_WATCH_MASK);
-		if (wd >= 0) {
-			rw->wd = wd;
-			break;
-		}
-		if (errno != ENOENT && errno != ENOTDIR)
-			break;
-		if (slash == dir)
-			break;
-	}
-	free(dir);
-}
-
 static void forget_wait_watch(pymon_watcher *w, int wd)
 {
 	if (wd < 0 || pm_wd_first(w, wd))
@@ -322,6 +295,70 @@ static void forget_wait_watch(pymon_watcher *w, int wd)
 	pm_sys.inotify_rm_watch(w->ifd, wd);
 }
 
+/* Watches the nearest existing ancestor of the root's directory (the same
+ * fixed mask as every watch: a wd shared with a tree node keeps working).
+ * The directory below it may have been created before the watch existed
+ * (no event will say so): it is looked at again after the watch, and the
+ * wait moves down while it is there. True when the root itself is there. */
+static bool wait_for_root(pymon_watcher *w, struct pm_root_wait *rw)
+{
+	const char *real = rw->root->real;
+	for (int depth = 0; depth < 4096; depth++) {
+		int old = rw->wd;
+		rw->wd = -1;
+		size_t len = strlen(real);
+		while (w->ifd >= 0) {
+			const char *slash = memrchr(real, '/', len);
+			if (!slash)
+				break;
+			len = slash == real ? 1 : (size_t)(slash - real);
+			char *dir = pm_strndup(real, len);
+			if (!dir)
+				break;
+			int wd = pm_sys.inotify_add_watch(w->ifd, dir, PM_WATCH_MASK);
+			int e = errno;
+			free(dir);
+			if (wd >= 0) {
+				rw->wd = wd;
+				break;
+			}
+			if ((e != ENOENT && e != ENOTDIR) || len == 1)
+				break;
+		}
+		if (old >= 0 && old != rw->wd)
+			forget_wait_watch(w, old);
+		if (rw->wd < 0)
+			return false;
+		/* The component below the watched ancestor: there already? */
+		const char *end = strchr(real + len + 1, '/');
+		char *below = pm_strndup(real, end ? (size_t)(end - real) : strlen(real));
+		struct stat st;
+		bool there = below && stat(below, &st) == 0 && S_ISDIR(st.st_mode);
+		free(below);
+		if (!there)
+			return false;
+		if (!end)
+			return true;
+	}
+	return false;
+}
+
+/* The root is there again: watch and read it (its files are reported). */
+static void root_back(pymon_watcher *w, size_t i)
+{
+	struct pm_root *root = w->waits[i].root;
+	int old = w->waits[i].wd;
+	w->waits[i] = w->waits[--w->nwaits];
+	forget_wait_watch(w, old);
+	pymon_error err = {0};
+	const char *name = root->display[0] ? root->display : ".";
+	size_t before = w->unwatched;
+	if (pm_scan(w, root, NULL, NULL, true, &err) < 0)
+		scan_failed(w, &err, before);
+	else
+		pm_warn(w, "%s is back; watching it again", name);
+}
+
 static void root_gone(pymon_watcher *w, struct pm_root *root)
 {
 	struct pm_root_wait *v = realloc(w->waits, (w->nwaits + 1) * sizeof *v);
@@ -329,8 +366,9 @@ static void root_gone(pymon_watcher *w, struct pm_root *root)
 		return;
 	w->waits = v;
 	v[w->nwaits] = (struct pm_root_wait){.root = root, .wd = -1};
-	wait_for_root(w, &v[w->nwaits]);
 	w->nwaits++;
+	if (wait_for_root(w, &v[w->nwaits - 1]))
+		root_back(w, w->nwaits - 1);
 }
 
 /* Something appeared in (or happened to) a watched ancestor of a deleted
@@ -344,23 +382,10 @@ static void root_waits_event(pymon_watcher *w, const struct pm_raw_event *ev)
 			continue;
 		}
 		struct stat st;
-		struct pm_root *root = rw->root;
-		int old = rw->wd;
-		if (stat(root->real, &st) == 0 && S_ISDIR(st.st_mode)) {
-			*rw = w->waits[--w->nwaits];
-			forget_wait_watch(w, old);
-			pymon_error err = {0};
-			const char *name = root->display[0] ? root->display : ".";
-			size_t before = w->unwatched;
-			if (pm_scan(w, root, NULL, NULL, true, &err) < 0)
-				scan_failed(w, &err, before);
-			else
-				pm_warn(w, "%s is back; watching it again", name);
+		if ((stat(rw->root->real, &st) == 0 && S_ISDIR(st.st_mode)) || wait_for_root(w, rw)) {
+			root_back(w, i);
 			continue;
 		}
-		wait_for_root(w, rw); /* a deeper ancestor, or a new one */
-		if (rw->wd != old)
-			forget_wait_watch(w, old);
 		i++;
 	}
 }

@@ -362,3 +362,52 @@ TEST(watcher_parse_kinds_and_ext_errors_name_the_value)
 	CHECK_CONTAINS(err.message, "a/b");
 	pymon_watcher_free(w);
 }
+
+/* The deleted root's parents come back while py-mon moves its wait down:
+ * a/b/w (and a file in it) appear just before the watch on a exists, so
+ * no event will ever name b. The wait looks again after each watch. */
+static int racing_adds;
+static int racing_add(int fd, const char *path, uint32_t mask)
+{
+	size_t n = strlen(path);
+	if (!racing_adds && n >= 2 && strcmp(path + n - 2, "/a") == 0) {
+		racing_adds++;
+		mk("a/b");
+		mk("a/b/w");
+		touch("a/b/w/x.py");
+	}
+	return pm_sys_real.inotify_add_watch(fd, path, mask);
+}
+
+TEST(watcher_root_back_with_its_parents_in_one_race)
+{
+	mk("a");
+	mk("a/b");
+	mk("a/b/w");
+	char root[512], p[600];
+	snprintf(root, sizeof root, "%s/a/b/w", pm_test_tmpdir());
+	struct seen s = {0};
+	pymon_error err = {0};
+	pymon_watcher *w = pymon_watcher_new(&err);
+	CHECK(w != NULL);
+	pymon_observer *o = pymon_observer_new(w, NULL);
+	CHECK_INT(pymon_observer_add(o, root, &err), 0);
+	pymon_observer_delay(o, 0);
+	pymon_observer_callback(o, on_batch, &s, NULL);
+	CHECK_INT(pymon_watcher_start(w, &err), 0);
+	CHECK_INT(rmdir(root), 0);
+	snprintf(p, sizeof p, "%s/a/b", pm_test_tmpdir());
+	CHECK_INT(rmdir(p), 0);
+	snprintf(p, sizeof p, "%s/a", pm_test_tmpdir());
+	CHECK_INT(rmdir(p), 0);
+	pump(w, &s, 1, 2000); /* the root's deletion */
+	racing_adds = 0;
+	pm_sys.inotify_add_watch = racing_add;
+	int before = s.batches;
+	mk("a");
+	pump(w, &s, before + 1, 3000);
+	CHECK_INT(racing_adds, 1);
+	CHECK(s.batches > before);
+	CHECK_CONTAINS(s.last, "x.py");
+	pymon_watcher_free(w);
+}
