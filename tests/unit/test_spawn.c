@@ -259,7 +259,7 @@ TEST(kept_guardian_starts_each_run_itself_with_its_env_and_cwd)
 	char out[] = "/tmp/pymon-kept-XXXXXX", dir[] = "/tmp/pymon-kept-dir-XXXXXX";
 	close(mkstemp(out));
 	CHECK(mkdtemp(dir) != NULL);
-	char outvar[64], buf[256], want[256];
+	char outvar[64], buf[4200], want[4200];
 	snprintf(outvar, sizeof outvar, "OUT=%s", out);
 	struct pm_child c;
 	CHECK_INT(pm_child_open(&c, NULL, 0), 0);
