@@ -233,10 +233,10 @@ bool pm_poll_wanted(pymon_watcher *w, struct pm_node *n, int dirfd)
 		return true;
 	}
 	if (!mount)
-		return n->parent && n->parent->snap;
+		return n->parent && pm_node_snap(n->parent);
 	struct statfs sf;
 	if (pm_sys.fstatfs(dirfd, &sf) < 0)
-		return n->parent && n->parent->snap;
+		return n->parent && pm_node_snap(n->parent);
 	const char *name = NULL;
 	if (!pm_fs_blind((long)sf.f_type, &name))
 		return false;
@@ -324,9 +324,10 @@ static void poll_dir(struct round *r, struct pm_node *n)
 	if (!cur)
 		return;
 	r->dir = n;
-	pm_snap_diff(n->snap, cur, on_diff, r);
-	free(n->snap);
-	n->snap = cur;
+	struct pm_snap *old = pm_node_snap(n);
+	pm_snap_diff(old, cur, on_diff, r);
+	pm_node_set_snap(n, cur); /* cannot fail: it replaces one */
+	free(old);
 }
 
 /* Pre-order walk of every polled node; children are linked before the
@@ -334,7 +335,7 @@ static void poll_dir(struct round *r, struct pm_node *n)
 static void walk(struct round *r, struct pm_node *n)
 {
 	for (; n; n = n->next) {
-		if (n->snap) {
+		if (pm_node_snap(n)) {
 			r->any = true;
 			poll_dir(r, n);
 		}
@@ -499,10 +500,14 @@ int pm_poll_node(pymon_watcher *w, struct pm_node *n, int dirfd)
 		free(s);
 		return -ENOMEM;
 	}
-	if (!n->snap)
+	struct pm_snap *old = pm_node_snap(n);
+	if (pm_node_set_snap(n, s) < 0) {
+		free(s);
+		return -ENOMEM;
+	}
+	if (!old)
 		w->npolled++;
-	free(n->snap);
-	n->snap = s;
+	free(old);
 	if (w->poll_src.fd < 0 && pm_poll_setup(w) < 0)
 		return -ENOMEM;
 	if (!w->poll_armed)

@@ -565,7 +565,7 @@ int pm_resync(pymon_watcher *w, struct pm_node *top, pymon_error *err)
 			close(fd);
 			continue;
 		}
-		if (vcs_on(n->root) && (n->rules || listing_has_ignore_file(&l)))
+		if (vcs_on(n->root) && (pm_node_rules(n) || listing_has_ignore_file(&l)))
 			pm_rules_load(w, n, fd);
 		struct dirref *self = NULL;
 		if (nopen < MAX_OPEN_PARENTS && (self = malloc(sizeof *self))) {

@@ -73,6 +73,39 @@ struct pm_node *pm_node_new(struct pm_root *root, struct pm_node *parent, const 
 	return n;
 }
 
+static struct pm_node_more *more_of(struct pm_node *n)
+{
+	if (!n->more)
+		n->more = calloc(1, sizeof *n->more);
+	return n->more;
+}
+
+static void less(struct pm_node *n)
+{
+	if (n->more && !n->more->rules && !n->more->snap) {
+		free(n->more);
+		n->more = NULL;
+	}
+}
+
+int pm_node_set_rules(struct pm_node *n, struct pm_dirrules *rules)
+{
+	struct pm_node_more *m = rules || n->more ? more_of(n) : NULL;
+	if (m)
+		m->rules = rules;
+	less(n);
+	return rules && !m ? -ENOMEM : 0;
+}
+
+int pm_node_set_snap(struct pm_node *n, struct pm_snap *snap)
+{
+	struct pm_node_more *m = snap || n->more ? more_of(n) : NULL;
+	if (m)
+		m->snap = snap;
+	less(n);
+	return snap && !m ? -ENOMEM : 0;
+}
+
 void pm_node_link(struct pm_node *parent, struct pm_node *n)
 {
 	n->parent = parent;
@@ -366,12 +399,16 @@ static void free_one(pymon_watcher *w, struct pm_node *n, int gone_wd)
 	}
 	if (n->root && n->root->node == n)
 		n->root->node = NULL;
-	pm_dirrules_free(n->rules);
+	if (n->more) {
+		pm_dirrules_free(n->more->rules);
+		if (n->more->snap)
+			w->npolled--;
+		free(n->more->snap);
+		free(n->more);
+		n->more = NULL;
+	}
 	if (n->name != n->short_name)
 		free(n->name);
-	if (n->snap)
-		w->npolled--;
-	free(n->snap);
 	node_release(w, n);
 }
 

@@ -165,7 +165,7 @@ static int start_root(pymon_watcher *w, struct pm_root *r, pymon_error *err)
 	rc = pm_scan(w, r, NULL, NULL, false, err);
 	if (rc < 0)
 		return rc;
-	if (!r->node || (r->node->wd < 0 && !r->node->snap))
+	if (!r->node || (r->node->wd < 0 && !pm_node_snap(r->node)))
 		return pm_err(err, -EACCES, "%s: cannot be watched (see the warning above)",
 		              r->display[0] ? r->display : ".");
 	return 0;

@@ -103,7 +103,7 @@ static void decide(struct pm_node *dir, char *buf, size_t off, size_t len, size_
 		 * rel after the directory's own component. */
 		const char *below = rel + len - nlen;
 		for (struct pm_node *p = dir; p; p = p->parent) {
-			struct pm_dirrules *dr = p->rules;
+			struct pm_dirrules *dr = pm_node_rules(p);
 			size_t sublen = len - (size_t)(below - rel);
 			if (dr && (try_set(v, dr->ignore, below, sublen, is_dir) ||
 			           try_set(v, dr->gitignore, below, sublen, is_dir)))
@@ -226,7 +226,7 @@ void pm_rules_load(pymon_watcher *w, struct pm_node *n, int dirfd)
 		if (dirfd < 0)
 			return;
 	}
-	struct pm_dirrules *old = n->rules, *r = calloc(1, sizeof *r);
+	struct pm_dirrules *old = pm_node_rules(n), *r = calloc(1, sizeof *r);
 	if (r) {
 		struct pm_buf src = {0};
 		if (n->root->gitdir && pm_node_display(n, ".gitignore", &src) == 0)
@@ -238,8 +238,11 @@ void pm_rules_load(pymon_watcher *w, struct pm_node *n, int dirfd)
 			free(r);
 			r = NULL;
 		}
-		n->rules = r;
-		pm_dirrules_free(old);
+		if (pm_node_set_rules(n, r) < 0) {
+			pm_dirrules_free(r); /* out of memory: the old sets stay */
+		} else {
+			pm_dirrules_free(old);
+		}
 	}
 	if (own >= 0)
 		close(own);

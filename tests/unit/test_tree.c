@@ -244,11 +244,12 @@ TEST(tree_nodes_on_their_way_out_are_found_by_move_not_by_name)
 	cleanup(&w, &r, 1);
 }
 
-TEST(tree_node_is_96_bytes_and_names_move_between_node_and_heap)
+TEST(tree_node_is_88_bytes_and_names_move_between_node_and_heap)
 {
 	/* The memory budget: one node per directory, no allocation of its
-	 * own for names up to 11 bytes. */
-	CHECK_INT((int)sizeof(struct pm_node), 96);
+	 * own for names up to 11 bytes, nor for the rules and polling state
+	 * that few directories have. */
+	CHECK_INT((int)sizeof(struct pm_node), 88);
 	pm_sys.inotify_rm_watch = fake_rm;
 	pymon_watcher w = {0};
 	struct pymon_observer o = {0};
@@ -264,6 +265,14 @@ TEST(tree_node_is_96_bytes_and_names_move_between_node_and_heap)
 	CHECK_INT(pm_node_rename(a, root, "short"), 0);
 	CHECK(a->name == a->short_name);
 	CHECK_STR(a->name, "short");
+	/* Rules and a snapshot live out of the node, only while set. */
+	struct pm_snap *snap = malloc(64);
+	CHECK(a->more == NULL && pm_node_snap(a) == NULL && pm_node_rules(a) == NULL);
+	CHECK_INT(pm_node_set_snap(a, snap), 0);
+	CHECK(a->more != NULL && pm_node_snap(a) == snap && pm_node_rules(a) == NULL);
+	CHECK_INT(pm_node_set_snap(a, NULL), 0);
+	CHECK(a->more == NULL);
+	free(snap);
 	/* A freed node's memory is reused by the next one. */
 	struct pm_node *b = watched(&w, r, root, "b", 3);
 	pm_node_drop(&w, b, -1);
