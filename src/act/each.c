@@ -1,6 +1,7 @@
 /*
  * Per-file jobs: an action that runs a command once per changed file, up
- * to `jobs` at once, each under its own guardian (spawn.c). The path is
+ * to `jobs` at once, each slot with its kept guardian (spawn.c: cloned
+ * once, before the scan; a job is its vfork and exec). The path is
  * data: one argv element where "{}" stood, or "$1" of a shell command
  * line, never text a shell parses.
  */
@@ -140,9 +141,11 @@ static void job_ready(pymon_watcher *w, struct pm_source *src, uint32_t events)
 	}
 	if (rc == 0)
 		return;
-	/* The job's whole tree is gone: free the slot. */
+	/* The job's whole tree is gone: free the slot (its guardian, kept,
+	 * waits for the slot's next job). */
 	pm_loop_del(w, &j->src);
-	pm_child_reap(&j->child, 1000);
+	if (!j->child.idle)
+		pm_child_reap(&j->child, 1000);
 	if (j->leader) {
 		report(e, PYMON_RUN_KILLED, SIGKILL, j->path);
 		e->failed = true;
@@ -163,7 +166,7 @@ static void start_job(struct pm_each *e, struct pm_item *it)
 {
 	struct pm_job *j = NULL;
 	for (size_t i = 0; i < e->jobs && !j; i++)
-		if (e->slots[i].child.pid < 0)
+		if (!e->slots[i].child.running)
 			j = &e->slots[i];
 	char *path = safe_path(it->path);
 	char **argv = path ? job_argv(e, path) : NULL;
@@ -181,7 +184,8 @@ static void start_job(struct pm_each *e, struct pm_item *it)
 		                        .envp = env,
 		                        .null_stdin = true,
 		                        .stop_signal = e->stop_signal,
-		                        .stop_timeout_ms = e->stop_timeout_ms};
+		                        .stop_timeout_ms = e->stop_timeout_ms,
+		                        .keep = true};
 		report(e, PYMON_RUN_STARTING, 0, it->path);
 		rc = pm_spawn(&spec, &j->child);
 		if (rc == 0) {
@@ -259,7 +263,7 @@ static void each_batch(struct pm_action *a, const pymon_batch *b)
 static void signal_jobs(struct pm_each *e, int sig)
 {
 	for (size_t i = 0; i < e->jobs; i++)
-		if (e->slots[i].child.pid > 0)
+		if (e->slots[i].child.running)
 			pm_child_signal(&e->slots[i].child, sig, false);
 }
 
@@ -325,11 +329,12 @@ static void each_free(struct pm_action *a)
 	clear_queue(e);
 	for (size_t i = 0; e->slots && i < e->jobs; i++) {
 		struct pm_job *j = &e->slots[i];
-		if (j->child.pid > 0) {
+		if (j->child.running) {
 			pm_child_signal(&j->child, SIGKILL, false);
 			pm_loop_del(w, &j->src);
-			pm_child_reap(&j->child, 2000);
 		}
+		if (j->child.pid > 0)
+			pm_child_reap(&j->child, 2000);
 		free(j->path);
 	}
 	if (e->timer_src.fd >= 0) {
@@ -343,8 +348,19 @@ static void each_free(struct pm_action *a)
 	free(e);
 }
 
+/* One kept guardian per slot, cloned before the scan while the process is
+ * small; a slot without one (it could not be cloned) clones at its job. */
+static void each_prepare(struct pm_action *a)
+{
+	struct pm_each *e = each_of(a);
+	for (size_t i = 0; e->slots && i < e->jobs; i++)
+		if (e->slots[i].child.pid < 0)
+			pm_child_open(&e->slots[i].child, NULL, 0);
+}
+
 static const struct pm_action_ops each_ops = {
 	.files_only = true,
+	.prepare = each_prepare,
 	.start = each_start,
 	.batch = each_batch,
 	.restart = each_restart,

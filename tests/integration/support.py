@@ -93,6 +93,12 @@ def descendants(pid):
     return out
 
 
+def runs_of(pid):
+    """What py-mon's runs and jobs left alive: its descendants, less its
+    kept guardians (its children named py-mon-guard)."""
+    return [d for d in descendants(pid) if not (parent(d) == pid and comm(d) == "py-mon-guard")]
+
+
 def guardian_of(pid):
     """The py-mon-guard process a command runs under (its parent)."""
     return parent(pid)

@@ -14,7 +14,8 @@ import subprocess
 import sys
 import time
 
-from support import PYMON, TIMEOUT, Proc, TempDirTest, comm, guardian_of, live_children, parent, pymon_of, wait_for, write, read_jsonl
+from support import (PYMON, TIMEOUT, Proc, TempDirTest, comm, guardian_of, parent, pymon_of, runs_of, wait_for, write,
+                     read_jsonl)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CHILD = os.path.join(HERE, "child.py")
@@ -345,7 +346,7 @@ class Each(Base):
         # before py-mon is stopped (stopping during a job is tested apart).
         for p in self.procs:
             try:
-                wait_for(lambda: p.p.poll() is not None or not live_children(p.p.pid), timeout=3)
+                wait_for(lambda: p.p.poll() is not None or not runs_of(p.p.pid), timeout=3)
             except AssertionError:
                 pass
         super().tearDown()
@@ -475,6 +476,25 @@ class Each(Base):
         overlap = self.run_six("--jobs", "3")
         self.assertGreaterEqual(overlap, 2, "--jobs 3 ran nothing in parallel")
         self.assertLessEqual(overlap, 3, "--jobs 3 ran more than 3 at once")
+        # Each slot has its kept guardian: three, all py-mon's children.
+        guards = {r["ppid"] for r in self.records()}
+        self.assertLessEqual(len(guards), 3, guards)
+        pymon = self.procs[-1].p.pid
+        self.assertEqual([comm(g) for g in sorted(guards)], ["py-mon-guard"] * len(guards))
+        self.assertTrue(all(parent(g) == pymon for g in guards), guards)
+
+    def test_jobs_of_a_slot_are_started_by_its_kept_guardian(self):
+        # One slot: every job is the child of one guardian, cloned before
+        # the scan and kept (no clone of py-mon per job).
+        p = self.each()
+        for n in ("a.py", "b.py", "c.py"):
+            touch(self.path("src", n))
+        recs = self.wait_records(lambda r: len(r) >= 3, "three jobs")
+        guards = {r["ppid"] for r in recs}
+        self.assertEqual(len(guards), 1, recs)
+        guard = guards.pop()
+        self.assertEqual(comm(guard), "py-mon-guard")
+        self.assertEqual(parent(guard), p.p.pid)
 
     def test_without_jobs_runs_are_sequential(self):
         self.assertEqual(self.run_six(), 1)
