@@ -328,9 +328,14 @@ typedef void (*pymon_run_fn)(pymon_observer *o, const pymon_run_status *status, 
  * restart signals the whole tree, waits up to stop_timeout_ms, SIGKILLs
  * what is left, and starts the next run only when the old tree is gone.
  * If this process dies without stopping it (SIGKILL, OOM), the guardian
- * stops the tree the same way. The run gets PYMON_CHANGED_PATHS (the
- * batch's paths, one per line; empty on the first run; at most 64 KiB of
- * whole lines, PYMON_CHANGED_PATHS_TRUNCATED=1 when some were left out).
+ * stops the tree the same way. The guardian is cloned once, when the
+ * watcher starts (before its scan), and kept: it starts every run itself,
+ * with the environment, working directory and stdin/stdout/stderr this
+ * process has at that start; other process state (rlimits, umask,
+ * credentials) is that of the watcher's start. The run gets
+ * PYMON_CHANGED_PATHS (the batch's paths, one per line; empty on the
+ * first run; at most 64 KiB of whole lines, PYMON_CHANGED_PATHS_TRUNCATED=1
+ * when some were left out).
  */
 int pymon_observer_run(pymon_observer *o, const pymon_command *cmd, pymon_error *err);
 
@@ -340,8 +345,8 @@ int pymon_observer_run(pymon_observer *o, const pymon_command *cmd, pymon_error 
  * starting with '-' is passed as "./-name"). A command line that needs a
  * shell gets the path as "$1": {} is replaced by "$1", never by the path.
  * Paths already waiting are not queued twice; rescan events and
- * directories are skipped. Each job runs under its own guardian, like a
- * command; stopping py-mon stops every job's tree with stop_signal, then
+ * directories are skipped. Each job slot has its own kept guardian, like a
+ * command's; stopping py-mon stops every job's tree with stop_signal, then
  * SIGKILL after stop_timeout_ms. */
 typedef struct pymon_each {
 	size_t size;       /* sizeof(pymon_each) */

@@ -74,6 +74,10 @@ struct go {
 	int stop_signal;
 	uint32_t stop_timeout_ms;
 	uint8_t share_pgrp, null_stdin;
+	/* Bit i: the caller's descriptor i (stdin, stdout, stderr) is not the
+	 * one the guardian has; it comes with the message (SCM_RIGHTS, in
+	 * order), or, with the same bit in std_closed, it is closed. */
+	uint8_t std_mask, std_closed;
 };
 #define GO_CHUNK 32768
 
@@ -313,6 +317,7 @@ struct guard {
 	bool keep;           /* wait for the next run once the tree is gone */
 	const int *fds;      /* held for every run, handed as 3, 4, ... */
 	size_t nfds;
+	int held[MAX_FDS];   /* fds, moved above 0-2 (the runs' stdio) */
 	pid_t leader;        /* the command's first process, -1 once it ended */
 	bool running;        /* a tree runs */
 	int stop_signal;     /* of the current run: sent when the caller dies */
@@ -348,6 +353,37 @@ static char go_cwd[PATH_MAX];
 
 /* A 'G' message, whose first `got` bytes of text are in go_text: takes the
  * messages that continue it, builds argv and envp, starts the run. */
+/* A descriptor the guardian holds, out of 0-2: those are the runs' stdio. */
+static int above_stdio(int fd)
+{
+	if (fd < 0 || fd > 2)
+		return fd;
+	int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	return moved;
+}
+
+/* The caller's stdin, stdout or stderr changed since the guardian was
+ * cloned (a host redirected them, as pytest's capture does): the
+ * guardian takes the new ones, so this run and the next get them. */
+static void adopt_stdio(const struct go *hdr, int *got, size_t ngot)
+{
+	for (size_t k = 0; k < ngot; k++)
+		got[k] = above_stdio(got[k]);
+	size_t k = 0;
+	for (int i = 0; i < 3; i++) {
+		if (!(hdr->std_mask & (1u << i)))
+			continue;
+		if (hdr->std_closed & (1u << i))
+			close(i);
+		else if (k < ngot && got[k] >= 0)
+			dup2(got[k++], i);
+	}
+	for (k = 0; k < ngot; k++)
+		if (got[k] >= 0)
+			close(got[k]);
+}
+
 static void run_received(struct guard *g, const struct go *hdr, size_t got)
 {
 	size_t nptr = (size_t)hdr->argc + hdr->envc + 2;
@@ -434,8 +470,18 @@ static void caller_message(struct guard *g, uint64_t *kill_at)
 		struct go g;
 	} in;
 	struct iovec iov[2] = {{.iov_base = &in, .iov_len = sizeof in}, {.iov_base = go_text, .iov_len = sizeof go_text}};
-	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
-	ssize_t n = recvmsg(g->sock, &mh, MSG_DONTWAIT);
+	union {
+		char buf[CMSG_SPACE(3 * sizeof(int))];
+		struct cmsghdr align;
+	} control;
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+	ssize_t n = recvmsg(g->sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	int stdio[3];
+	size_t nstdio = 0;
+	for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+			for (size_t k = 0; k < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) && nstdio < 3; k++)
+				memcpy(&stdio[nstdio++], CMSG_DATA(c) + k * sizeof(int), sizeof(int));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -449,9 +495,12 @@ static void caller_message(struct guard *g, uint64_t *kill_at)
 		return;
 	}
 	if (n >= (ssize_t)sizeof in.g && in.g.type == 'G') {
+		adopt_stdio(&in.g, stdio, nstdio);
 		run_received(g, &in.g, (size_t)n - sizeof in.g);
 		return;
 	}
+	for (size_t k = 0; k < nstdio; k++)
+		close(stdio[k]);
 	if (n != (ssize_t)sizeof in.m || !g->running)
 		return;
 	if (in.m.type == 'T')
@@ -473,6 +522,12 @@ static __attribute__((noreturn)) void guardian(struct guard *g, const struct pm_
 	for (size_t i = 0; i < g->nfds; i++)
 		keep[nkeep++] = g->fds[i];
 	close_others(keep, nkeep);
+	/* Descriptors 0-2 stay free for the runs' stdio (a host with its
+	 * stdio closed would have its socket there). */
+	g->sock = above_stdio(g->sock);
+	for (size_t i = 0; i < g->nfds; i++)
+		g->held[i] = above_stdio(g->fds[i]);
+	g->fds = g->held;
 	/* The host may ignore signals (Python ignores SIGPIPE) or handle them:
 	 * every command starts with the defaults. The guardian itself blocks
 	 * them all (it was cloned so), SIGCHLD comes through a signalfd. */
@@ -485,10 +540,14 @@ static __attribute__((noreturn)) void guardian(struct guard *g, const struct pm_
 	sigset_t chld;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
-	int sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+	int sfd = above_stdio(signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC));
 
-	if (first && !run(g, first, path, listen_pid) && !g->keep)
-		_exit(0);
+	if (first) {
+		struct pm_spawn moved = *first;
+		moved.fds = g->fds;
+		if (!run(g, &moved, path, listen_pid) && !g->keep)
+			_exit(0);
+	}
 
 	uint64_t kill_at = 0; /* the caller is gone: SIGKILL the tree then */
 	for (;;) {
@@ -594,6 +653,16 @@ static pid_t clone_guardian(int *pidfd)
 	return pid;
 }
 
+/* Which file descriptor fd (0-2) is: {0, 0} when closed. */
+static void stdio_id(int fd, struct pm_stdio_id *id)
+{
+	struct stat st;
+	if (fstat(fd, &st) == 0)
+		*id = (struct pm_stdio_id){.dev = st.st_dev, .ino = st.st_ino};
+	else
+		*id = (struct pm_stdio_id){0};
+}
+
 /* Clones a guardian holding fds; with `first` it starts that run at once,
  * without it waits for one. */
 static int new_guardian(struct pm_child *c, const struct pm_spawn *first, const char *path, char *listen_pid,
@@ -622,6 +691,8 @@ static int new_guardian(struct pm_child *c, const struct pm_spawn *first, const 
 		return -e;
 	}
 	*c = (struct pm_child){.pid = pid, .pidfd = pidfd, .sock = sv[0], .idle = !first};
+	for (int i = 0; i < 3; i++)
+		stdio_id(i, &c->std[i]);
 	return 0;
 }
 
@@ -647,9 +718,37 @@ static int send_run(struct pm_child *c, const struct pm_spawn *spec, const char 
 		return -ENOMEM;
 	}
 	hdr.len = (uint32_t)text.len;
+	/* stdin, stdout and stderr as they are now, where the guardian's differ. */
+	struct pm_stdio_id now[3];
+	int fds[3];
+	size_t nfds = 0;
+	for (int i = 0; i < 3; i++) {
+		stdio_id(i, &now[i]);
+		if (now[i].dev == c->std[i].dev && now[i].ino == c->std[i].ino)
+			continue;
+		hdr.std_mask |= (uint8_t)(1u << i);
+		if (!now[i].ino)
+			hdr.std_closed |= (uint8_t)(1u << i);
+		else
+			fds[nfds++] = i;
+	}
 	struct iovec iov[2] = {{.iov_base = &hdr, .iov_len = sizeof hdr},
 	                       {.iov_base = text.s, .iov_len = text.len < GO_CHUNK ? text.len : GO_CHUNK}};
+	union {
+		char buf[CMSG_SPACE(3 * sizeof(int))];
+		struct cmsghdr align;
+	} control;
 	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+	if (nfds) {
+		memset(&control, 0, sizeof control);
+		mh.msg_control = control.buf;
+		mh.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+		struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+		memcpy(CMSG_DATA(cm), fds, nfds * sizeof(int));
+	}
 	ssize_t n;
 	do
 		n = sendmsg(c->sock, &mh, MSG_NOSIGNAL);
@@ -664,6 +763,8 @@ static int send_run(struct pm_child *c, const struct pm_spawn *spec, const char 
 	}
 	rc = n < 0 ? -errno : 0;
 	pm_buf_free(&text);
+	if (rc == 0) /* the guardian has them now */
+		memcpy(c->std, now, sizeof now);
 	return rc;
 }
 

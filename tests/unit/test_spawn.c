@@ -386,3 +386,45 @@ TEST(kept_guardian_hands_its_descriptors_to_every_run)
 	close(pfd[0]);
 	close(pfd[1]);
 }
+
+TEST(kept_guardian_gives_each_run_the_callers_stdio_of_that_moment)
+{
+	/* A host that redirects its stdout after the guardian was cloned (as
+	 * pytest's capture does) gets the run's output where it is now; once
+	 * it puts it back, the next run writes there again. */
+	char out[] = "/tmp/pymon-kept-stdout-XXXXXX", buf[64];
+	int fd = mkstemp(out);
+	CHECK(fd >= 0);
+	struct pm_child c;
+	CHECK_INT(pm_child_open(&c, NULL, 0), 0);
+	fflush(stdout);
+	int saved = dup(STDOUT_FILENO);
+	CHECK(saved >= 0);
+	CHECK_INT(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
+	char *one[] = {"echo", "one", NULL}, *two[] = {"echo", "two", NULL};
+	int status = run_kept(&c, one, envp, NULL, 0);
+	CHECK_INT(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
+	close(saved);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* stdout back to the harness's: "two" goes there, not to the file. */
+	status = run_kept(&c, two, envp, NULL, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	read_text(out, buf, sizeof buf);
+	CHECK_STR(buf, "one");
+	/* A closed stdin is closed for the run too. */
+	int in = dup(STDIN_FILENO);
+	close(STDIN_FILENO);
+	char *probe[] = {"sh", "-c", "[ -e /proc/self/fd/0 ] && echo open > \"$OUT\" || echo closed > \"$OUT\"", NULL};
+	char outvar[64];
+	snprintf(outvar, sizeof outvar, "OUT=%s", out);
+	char *env[] = {"PATH=/usr/bin:/bin", outvar, NULL};
+	status = run_kept(&c, probe, env, NULL, 0);
+	CHECK_INT(dup2(in, STDIN_FILENO), STDIN_FILENO);
+	close(in);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	read_text(out, buf, sizeof buf);
+	CHECK_STR(buf, "closed");
+	pm_child_reap(&c, 5000);
+	close(fd);
+	unlink(out);
+}
