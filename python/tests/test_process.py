@@ -118,9 +118,9 @@ class HostChildrenTest(TempDirTest):
     def test_subprocess_in_a_callback_returns_its_status(self):
         self.run_host("callback", "[3] 5")
 
-    # Today the library reaps every child of the process (waitpid(-1)) and
-    # signals every descendant as part of the command's tree: statuses come
-    # back as 0 (ECHILD) or -15. Unskip once the library reaps only its own.
+    # The library waits only for its guardians (pidfds, no exit signal) and
+    # signals only their trees: a subprocess on another thread keeps its
+    # exit status while the command restarts.
     def test_subprocess_on_another_thread_while_the_command_restarts(self):
         self.run_host("thread", "[3, 4] 55")
 
