@@ -24,7 +24,7 @@ struct pm_each;
 
 struct pm_job {
 	struct pm_each *e;
-	struct pm_child child; /* pid < 0: the slot is free */
+	struct pm_child child; /* not running: the slot is free (its kept guardian idle, or none) */
 	struct pm_source src;
 	char *path;
 	bool leader;
@@ -348,12 +348,16 @@ static void each_free(struct pm_action *a)
 	free(e);
 }
 
-/* One kept guardian per slot, cloned before the scan while the process is
- * small; a slot without one (it could not be cloned) clones at its job. */
+/* Kept guardians cloned before the scan, while the process is small: one
+ * per slot up to this many (each holds a process and two descriptors of
+ * ours: --jobs 1000 must not use them up before the scan); the other slots
+ * clone theirs at their first job and keep it. */
+#define PREPARED_SLOTS 8
+
 static void each_prepare(struct pm_action *a)
 {
 	struct pm_each *e = each_of(a);
-	for (size_t i = 0; e->slots && i < e->jobs; i++)
+	for (size_t i = 0; e->slots && i < e->jobs && i < PREPARED_SLOTS; i++)
 		if (e->slots[i].child.pid < 0)
 			pm_child_open(&e->slots[i].child, NULL, 0);
 }

@@ -74,12 +74,14 @@ struct go {
 	int stop_signal;
 	uint32_t stop_timeout_ms;
 	uint8_t share_pgrp, null_stdin;
-	/* Bit i: the caller's descriptor i (stdin, stdout, stderr) is not the
-	 * one the guardian has; it comes with the message (SCM_RIGHTS, in
-	 * order), or, with the same bit in std_closed, it is closed. */
-	uint8_t std_mask, std_closed;
+	/* Descriptors that come with the message (SCM_RIGHTS, in this order):
+	 * the caller's stdin, stdout, stderr where bit 0, 1, 2 of stdio is set
+	 * (the others are closed for the run: closed or close-on-exec in the
+	 * caller), then, with cwd set, its working directory (O_PATH). */
+	uint8_t stdio, cwd;
 };
 #define GO_CHUNK 32768
+#define GO_FDS 4 /* stdin, stdout, stderr, working directory */
 
 #define MAX_FDS 64          /* descriptors handed to a run */
 #define MAX_PROCS 32768     /* processes looked at in one /proc scan */
@@ -346,13 +348,10 @@ static bool run(struct guard *g, const struct pm_spawn *spec, const char *path, 
 
 /* A run's text and its argv/envp arrays: here for the usual sizes (no
  * system call, no page fault after the first run), in a mapping of their
- * own above. The working directory the guardian last changed to. */
+ * own above. */
 static char go_text[GO_CHUNK];
 static char *go_ptrs[1024];
-static char go_cwd[PATH_MAX];
 
-/* A 'G' message, whose first `got` bytes of text are in go_text: takes the
- * messages that continue it, builds argv and envp, starts the run. */
 /* A descriptor the guardian holds, out of 0-2: those are the runs' stdio. */
 static int above_stdio(int fd)
 {
@@ -363,87 +362,86 @@ static int above_stdio(int fd)
 	return moved;
 }
 
-/* The caller's stdin, stdout or stderr changed since the guardian was
- * cloned (a host redirected them, as pytest's capture does): the
- * guardian takes the new ones, so this run and the next get them. */
-static void adopt_stdio(const struct go *hdr, int *got, size_t ngot)
+/* The descriptors of a 'G' message: the caller's stdio of this moment
+ * becomes the guardian's 0-2 (the run inherits them; they are closed
+ * again once its tree is gone), and its working directory the guardian's.
+ * 0, or the errno that keeps the run from starting. */
+static int take_descriptors(const struct go *hdr, int *got, size_t ngot, bool truncated)
 {
+	size_t want = (size_t)__builtin_popcount(hdr->stdio & 7u) + (hdr->cwd ? 1 : 0);
+	int err = ngot == want && !truncated ? 0 : EMFILE;
 	for (size_t k = 0; k < ngot; k++)
-		got[k] = above_stdio(got[k]);
+		if ((got[k] = above_stdio(got[k])) < 0 && !err)
+			err = EMFILE;
 	size_t k = 0;
-	for (int i = 0; i < 3; i++) {
-		if (!(hdr->std_mask & (1u << i)))
-			continue;
-		if (hdr->std_closed & (1u << i))
+	for (int i = 0; i < 3 && !err; i++) {
+		if (!(hdr->stdio & (1u << i)))
 			close(i);
-		else if (k < ngot && got[k] >= 0)
-			dup2(got[k++], i);
+		else if (dup2(got[k++], i) < 0)
+			err = errno;
 	}
+	if (!err && hdr->cwd && fchdir(got[k]) < 0)
+		err = errno;
 	for (k = 0; k < ngot; k++)
 		if (got[k] >= 0)
 			close(got[k]);
+	return err;
 }
 
-static void run_received(struct guard *g, const struct go *hdr, size_t got)
+/* A 'G' message, whose first `got` bytes of text are in go_text: takes the
+ * messages that continue it, builds argv and envp, starts the run. */
+static void run_received(struct guard *g, const struct go *hdr, size_t got, int err)
 {
 	size_t nptr = (size_t)hdr->argc + hdr->envc + 2;
 	char *text = go_text, **ptrs = go_ptrs;
 	void *map = NULL;
 	size_t size = 0;
-	int err = 0;
 	if (hdr->len > sizeof go_text || nptr > sizeof go_ptrs / sizeof go_ptrs[0]) {
 		size = nptr * sizeof(char *) + hdr->len;
 		map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (map == MAP_FAILED) {
 			map = NULL;
-			err = ENOMEM;
+			err = err ? err : ENOMEM;
 		} else {
 			ptrs = map;
 			text = (char *)(ptrs + nptr);
-			memcpy(text, go_text, got);
+			memcpy(text, go_text, got < hdr->len ? got : hdr->len);
 		}
 	}
 	while (got < hdr->len) {
 		/* Without a place for it (ENOMEM) the rest is read and dropped. */
-		ssize_t n = recv(g->sock, map || !err ? text + got : go_text, map || !err ? hdr->len - got : sizeof go_text, 0);
+		bool room = map || text == go_text;
+		ssize_t n = recv(g->sock, room ? text + got : go_text, room ? hdr->len - got : sizeof go_text, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
 			break;
 		got += (size_t)n;
 	}
 	if (!err && got != hdr->len)
 		err = EPROTO;
-	/* path \0 cwd \0 argv... \0 envp... \0: split it in place. */
-	char *p = text, *end = text + hdr->len, *path = NULL, *cwd = NULL, *listen_pid = NULL;
-	size_t k = 0;
-	for (size_t i = 0; !err && i < nptr; i++) {
+	/* path \0 argv... \0 envp... \0: split it in place. */
+	char *p = text, *end = text + hdr->len, *path = NULL, *listen_pid = NULL;
+	size_t k = 0, nstr = 1 + (size_t)hdr->argc + hdr->envc;
+	for (size_t i = 0; !err && i < nstr; i++) {
 		char *z = memchr(p, '\0', (size_t)(end - p));
 		if (!z) {
 			err = EPROTO;
 			break;
 		}
-		if (i == 0)
+		if (i == 0) {
 			path = p;
-		else if (i == 1)
-			cwd = p;
-		else {
+		} else {
 			ptrs[k++] = p;
-			if (i == (size_t)hdr->argc + 1)
+			if (i == (size_t)hdr->argc)
 				ptrs[k++] = NULL;
-			if (i > (size_t)hdr->argc + 1 && g->nfds && !strncmp(p, "LISTEN_PID=", 11))
+			if (i > (size_t)hdr->argc && g->nfds && !strncmp(p, "LISTEN_PID=", 11))
 				listen_pid = p + 11;
 		}
 		p = z + 1;
 	}
 	if (!err && (!hdr->argc || g->running))
 		err = g->running ? EBUSY : EINVAL;
-	/* The caller's working directory of this run (empty: unreachable by
-	 * path, the guardian's own stays). */
-	if (!err && cwd[0] && strcmp(cwd, go_cwd) != 0) {
-		if (chdir(cwd) < 0)
-			err = errno;
-		else if (strlen(cwd) < sizeof go_cwd)
-			memcpy(go_cwd, cwd, strlen(cwd) + 1);
-	}
 	if (err) {
 		send_msg(g->sock, 'F', err);
 	} else {
@@ -458,6 +456,9 @@ static void run_received(struct guard *g, const struct go *hdr, size_t got)
 		                        .nfds = g->nfds};
 		run(g, &spec, path, listen_pid);
 	}
+	if (!g->running) /* nothing started: no stdio held while idle */
+		for (int i = 0; i < 3; i++)
+			close(i);
 	if (map)
 		munmap(map, size);
 }
@@ -471,17 +472,18 @@ static void caller_message(struct guard *g, uint64_t *kill_at)
 	} in;
 	struct iovec iov[2] = {{.iov_base = &in, .iov_len = sizeof in}, {.iov_base = go_text, .iov_len = sizeof go_text}};
 	union {
-		char buf[CMSG_SPACE(3 * sizeof(int))];
+		char buf[CMSG_SPACE(GO_FDS * sizeof(int))];
 		struct cmsghdr align;
 	} control;
 	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
 	ssize_t n = recvmsg(g->sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-	int stdio[3];
-	size_t nstdio = 0;
+	int fds[GO_FDS];
+	size_t nfds = 0;
 	for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c))
 		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-			for (size_t k = 0; k < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) && nstdio < 3; k++)
-				memcpy(&stdio[nstdio++], CMSG_DATA(c) + k * sizeof(int), sizeof(int));
+			for (size_t k = 0; k < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int) && nfds < GO_FDS; k++)
+				memcpy(&fds[nfds++], CMSG_DATA(c) + k * sizeof(int), sizeof(int));
+	bool truncated = n > 0 && (mh.msg_flags & MSG_CTRUNC); /* out of descriptors */
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -494,13 +496,17 @@ static void caller_message(struct guard *g, uint64_t *kill_at)
 		*kill_at = now_ms() + g->stop_timeout_ms;
 		return;
 	}
-	if (n >= (ssize_t)sizeof in.g && in.g.type == 'G') {
-		adopt_stdio(&in.g, stdio, nstdio);
-		run_received(g, &in.g, (size_t)n - sizeof in.g);
+	if (n >= (ssize_t)sizeof in.g && in.g.type == 'G' && !g->running) {
+		int err = take_descriptors(&in.g, fds, nfds, truncated);
+		run_received(g, &in.g, (size_t)n - sizeof in.g, err);
 		return;
 	}
-	for (size_t k = 0; k < nstdio; k++)
-		close(stdio[k]);
+	for (size_t k = 0; k < nfds; k++)
+		close(fds[k]);
+	if (n >= (ssize_t)sizeof in.g && in.g.type == 'G') {
+		run_received(g, &in.g, (size_t)n - sizeof in.g, EBUSY);
+		return;
+	}
 	if (n != (ssize_t)sizeof in.m || !g->running)
 		return;
 	if (in.m.type == 'T')
@@ -522,11 +528,12 @@ static __attribute__((noreturn)) void guardian(struct guard *g, const struct pm_
 	for (size_t i = 0; i < g->nfds; i++)
 		keep[nkeep++] = g->fds[i];
 	close_others(keep, nkeep);
-	/* Descriptors 0-2 stay free for the runs' stdio (a host with its
-	 * stdio closed would have its socket there). */
+	/* Descriptors 0-2 are the runs' stdio: what the guardian holds lives
+	 * above them (a host with its stdio closed could have its socket, or
+	 * a handed socket, there). */
 	g->sock = above_stdio(g->sock);
 	for (size_t i = 0; i < g->nfds; i++)
-		g->held[i] = above_stdio(g->fds[i]);
+		g->held[i] = g->fds[i] > 2 ? g->fds[i] : fcntl(g->fds[i], F_DUPFD_CLOEXEC, 3);
 	g->fds = g->held;
 	/* The host may ignore signals (Python ignores SIGPIPE) or handle them:
 	 * every command starts with the defaults. The guardian itself blocks
@@ -548,6 +555,9 @@ static __attribute__((noreturn)) void guardian(struct guard *g, const struct pm_
 		if (!run(g, &moved, path, listen_pid) && !g->keep)
 			_exit(0);
 	}
+	if (!g->running) /* idle: each run brings its stdio */
+		for (int i = 0; i < 3; i++)
+			close(i);
 
 	uint64_t kill_at = 0; /* the caller is gone: SIGKILL the tree then */
 	for (;;) {
@@ -561,6 +571,10 @@ static __attribute__((noreturn)) void guardian(struct guard *g, const struct pm_
 				g->running = false;
 				if (!g->keep || g->sock < 0)
 					_exit(0);
+				/* Idle, it holds none of the run's stdio: a reader of
+				 * the caller's old stdout sees its end. */
+				for (int i = 0; i < 3; i++)
+					close(i);
 				send_msg(g->sock, 'E', 0);
 				kill_at = 0;
 				break;
@@ -653,14 +667,25 @@ static pid_t clone_guardian(int *pidfd)
 	return pid;
 }
 
-/* Which file descriptor fd (0-2) is: {0, 0} when closed. */
-static void stdio_id(int fd, struct pm_stdio_id *id)
+/* The caller's working directory: {0, 0} when it cannot be stat'ed. */
+static void cwd_id(struct pm_cwd_id *id)
 {
 	struct stat st;
-	if (fstat(fd, &st) == 0)
-		*id = (struct pm_stdio_id){.dev = st.st_dev, .ino = st.st_ino};
+	if (stat(".", &st) == 0)
+		*id = (struct pm_cwd_id){.dev = st.st_dev, .ino = st.st_ino};
 	else
-		*id = (struct pm_stdio_id){0};
+		*id = (struct pm_cwd_id){0};
+}
+
+/* A descriptor of the caller's own, out of 0-2, where a host whose stdio
+ * is closed would have it: there it would be taken for the runs' stdio. */
+static int caller_fd_above_stdio(int fd)
+{
+	if (fd < 0 || fd > 2)
+		return fd;
+	int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	close(fd);
+	return moved;
 }
 
 /* Clones a guardian holding fds; with `first` it starts that run at once,
@@ -690,25 +715,23 @@ static int new_guardian(struct pm_child *c, const struct pm_spawn *first, const 
 		close(sv[0]);
 		return -e;
 	}
-	*c = (struct pm_child){.pid = pid, .pidfd = pidfd, .sock = sv[0], .idle = !first};
-	for (int i = 0; i < 3; i++)
-		stdio_id(i, &c->std[i]);
+	*c = (struct pm_child){
+		.pid = pid, .pidfd = caller_fd_above_stdio(pidfd), .sock = caller_fd_above_stdio(sv[0]), .idle = !first};
+	cwd_id(&c->cwd);
 	return 0;
 }
 
-/* Hands a run to an idle kept guardian: a 'G' message (see struct go). */
+/* Hands a run to an idle kept guardian: a 'G' message (see struct go),
+ * with the caller's stdio and, when it changed, working directory. */
 static int send_run(struct pm_child *c, const struct pm_spawn *spec, const char *path)
 {
-	char cwd[PATH_MAX];
-	if (!getcwd(cwd, sizeof cwd))
-		cwd[0] = '\0'; /* unreachable by path: the guardian's own is the one */
 	struct pm_buf text = {0};
 	struct go hdr = {.type = 'G',
 	                 .stop_signal = spec->stop_signal,
 	                 .stop_timeout_ms = spec->stop_timeout_ms,
 	                 .share_pgrp = spec->share_pgrp,
 	                 .null_stdin = spec->null_stdin};
-	int rc = pm_buf_put(&text, path, strlen(path) + 1) | pm_buf_put(&text, cwd, strlen(cwd) + 1);
+	int rc = pm_buf_put(&text, path, strlen(path) + 1);
 	for (char *const *a = spec->argv; *a; a++, hdr.argc++)
 		rc |= pm_buf_put(&text, *a, strlen(*a) + 1);
 	for (char *const *e = spec->envp; *e; e++, hdr.envc++)
@@ -718,24 +741,31 @@ static int send_run(struct pm_child *c, const struct pm_spawn *spec, const char 
 		return -ENOMEM;
 	}
 	hdr.len = (uint32_t)text.len;
-	/* stdin, stdout and stderr as they are now, where the guardian's differ. */
-	struct pm_stdio_id now[3];
-	int fds[3];
+	/* What the run inherits, as an exec here would: stdin, stdout and
+	 * stderr unless closed or close-on-exec (the caller's own). */
+	int fds[GO_FDS];
 	size_t nfds = 0;
 	for (int i = 0; i < 3; i++) {
-		stdio_id(i, &now[i]);
-		if (now[i].dev == c->std[i].dev && now[i].ino == c->std[i].ino)
-			continue;
-		hdr.std_mask |= (uint8_t)(1u << i);
-		if (!now[i].ino)
-			hdr.std_closed |= (uint8_t)(1u << i);
-		else
+		int flags = fcntl(i, F_GETFD);
+		if (flags >= 0 && !(flags & FD_CLOEXEC)) {
+			hdr.stdio |= (uint8_t)(1u << i);
 			fds[nfds++] = i;
+		}
+	}
+	/* The working directory, where it is not the guardian's any more (by
+	 * identity, not name: a directory renamed or made again is another). */
+	struct pm_cwd_id now;
+	cwd_id(&now);
+	int dirfd = -1;
+	if ((now.dev != c->cwd.dev || now.ino != c->cwd.ino) &&
+	    (dirfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		hdr.cwd = 1;
+		fds[nfds++] = dirfd;
 	}
 	struct iovec iov[2] = {{.iov_base = &hdr, .iov_len = sizeof hdr},
 	                       {.iov_base = text.s, .iov_len = text.len < GO_CHUNK ? text.len : GO_CHUNK}};
 	union {
-		char buf[CMSG_SPACE(3 * sizeof(int))];
+		char buf[CMSG_SPACE(GO_FDS * sizeof(int))];
 		struct cmsghdr align;
 	} control;
 	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
@@ -763,8 +793,11 @@ static int send_run(struct pm_child *c, const struct pm_spawn *spec, const char 
 	}
 	rc = n < 0 ? -errno : 0;
 	pm_buf_free(&text);
-	if (rc == 0) /* the guardian has them now */
-		memcpy(c->std, now, sizeof now);
+	if (dirfd >= 0) {
+		close(dirfd);
+		if (rc == 0) /* the guardian changes to it */
+			c->cwd = now;
+	}
 	return rc;
 }
 
@@ -845,7 +878,7 @@ int pm_spawn(const struct pm_spawn *spec, struct pm_child *c)
 		rc = send_run(c, &local, path);
 		if (rc == 0)
 			rc = await_start(c, true);
-		else
+		else if (rc != -ENOMEM) /* ours, not the guardian's: it stays */
 			pm_child_reap(c, 1000);
 	}
 	if (rc == -ECHILD || (rc < 0 && c->pid < 0)) {

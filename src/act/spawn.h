@@ -11,10 +11,10 @@
  * A kept guardian (pm_child_open, or pm_spawn with keep) stays once its
  * tree is gone and takes the next run: no clone of the caller then, the
  * run starts at the guardian's vfork (the restart latency is one exec).
- * Each run carries its argv, environment and working directory, and the
- * caller's stdin, stdout and stderr where they are no longer the
- * guardian's (SCM_RIGHTS); the handed descriptors are those the guardian
- * was opened with.
+ * Each run carries its argv and environment, the caller's stdin, stdout
+ * and stderr (SCM_RIGHTS; an idle guardian holds none) and, where it
+ * changed, its working directory; the handed descriptors are those the
+ * guardian was opened with.
  */
 #ifndef PM_ACT_SPAWN_H
 #define PM_ACT_SPAWN_H
@@ -35,9 +35,9 @@ struct pm_spawn {
 	bool keep;              /* reuse c's idle guardian; keep it after the run */
 };
 
-struct pm_stdio_id {
+struct pm_cwd_id {
 	dev_t dev;
-	ino_t ino; /* 0: closed */
+	ino_t ino;
 };
 
 /* A running guardian and the tree below it. */
@@ -47,7 +47,7 @@ struct pm_child {
 	int sock;    /* messages both ways; readable when one came or it ended */
 	bool running; /* a tree runs */
 	bool idle;    /* a kept guardian waits for the next run */
-	struct pm_stdio_id std[3]; /* the guardian's stdin, stdout, stderr */
+	struct pm_cwd_id cwd; /* the guardian's working directory */
 };
 
 /* An idle kept guardian that will hand fds[] to every run. */

@@ -40,7 +40,7 @@ struct pm_run {
 	enum pymon_restart_on_exit restart_on_exit;
 	int *fds;
 	size_t nfds;
-	struct pm_child child;  /* pid < 0 when no tree runs */
+	struct pm_child child;  /* the kept guardian; .running while a tree runs */
 	struct pm_source child_src;
 	bool leader;            /* the command's first process is alive */
 	bool stopping;          /* stop signal sent; waiting for the tree to be gone */

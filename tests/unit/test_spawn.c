@@ -10,12 +10,14 @@
 #include "pymon.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -286,6 +288,22 @@ TEST(kept_guardian_starts_each_run_itself_with_its_env_and_cwd)
 	read_text(out, buf, sizeof buf);
 	snprintf(want, sizeof want, "%d two %s", (int)guard, dir);
 	CHECK_STR(buf, want);
+	/* The same name, another directory: the run is in the new one. */
+	char old[sizeof dir + 8], mark[sizeof dir + 16];
+	snprintf(old, sizeof old, "%s.old", dir);
+	CHECK_INT(rename(dir, old), 0);
+	CHECK_INT(mkdir(dir, 0755), 0);
+	snprintf(mark, sizeof mark, "%s/new", dir);
+	close(open(mark, O_CREAT | O_WRONLY, 0644));
+	CHECK_INT(chdir(dir), 0);
+	char *argv3[] = {"sh", "-c", "ls > \"$OUT\"", NULL};
+	status = run_kept(&c, argv3, env2, NULL, 0);
+	CHECK_INT(chdir(cwd), 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	read_text(out, buf, sizeof buf);
+	CHECK_STR(buf, "new");
+	unlink(mark);
+	rmdir(old);
 	/* Closing it ends it at once: nothing is left to reap. */
 	pm_child_reap(&c, 5000);
 	CHECK(!alive(guard));
@@ -390,33 +408,37 @@ TEST(kept_guardian_hands_its_descriptors_to_every_run)
 TEST(kept_guardian_gives_each_run_the_callers_stdio_of_that_moment)
 {
 	/* A host that redirects its stdout after the guardian was cloned (as
-	 * pytest's capture does) gets the run's output where it is now; once
-	 * it puts it back, the next run writes there again. */
-	char out[] = "/tmp/pymon-kept-stdout-XXXXXX", buf[64];
-	int fd = mkstemp(out);
-	CHECK(fd >= 0);
+	 * pytest's capture does) gets the run's output where it is now; the
+	 * idle guardian keeps none of it (the pipe's reader sees its end). */
+	int pfd[2];
+	CHECK_INT(pipe(pfd), 0);
 	struct pm_child c;
 	CHECK_INT(pm_child_open(&c, NULL, 0), 0);
 	fflush(stdout);
 	int saved = dup(STDOUT_FILENO);
 	CHECK(saved >= 0);
-	CHECK_INT(dup2(fd, STDOUT_FILENO), STDOUT_FILENO);
-	char *one[] = {"echo", "one", NULL}, *two[] = {"echo", "two", NULL};
+	CHECK_INT(dup2(pfd[1], STDOUT_FILENO), STDOUT_FILENO);
+	close(pfd[1]);
+	char *one[] = {"echo", "one", NULL};
 	int status = run_kept(&c, one, envp, NULL, 0);
 	CHECK_INT(dup2(saved, STDOUT_FILENO), STDOUT_FILENO);
 	close(saved);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	/* stdout back to the harness's: "two" goes there, not to the file. */
-	status = run_kept(&c, two, envp, NULL, 0);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	read_text(out, buf, sizeof buf);
-	CHECK_STR(buf, "one");
+	char buf[64] = {0};
+	size_t got = 0;
+	struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+	for (ssize_t n = 1; n > 0 && got < sizeof buf - 1 && poll(&p, 1, 5000) == 1;)
+		if ((n = read(pfd[0], buf + got, sizeof buf - 1 - got)) > 0)
+			got += (size_t)n;
+	CHECK_STR(buf, "one\n"); /* and then the end: nobody holds the pipe */
+	close(pfd[0]);
 	/* A closed stdin is closed for the run too. */
+	char out[] = "/tmp/pymon-kept-stdin-XXXXXX", outvar[64];
+	close(mkstemp(out));
+	snprintf(outvar, sizeof outvar, "OUT=%s", out);
 	int in = dup(STDIN_FILENO);
 	close(STDIN_FILENO);
 	char *probe[] = {"sh", "-c", "[ -e /proc/self/fd/0 ] && echo open > \"$OUT\" || echo closed > \"$OUT\"", NULL};
-	char outvar[64];
-	snprintf(outvar, sizeof outvar, "OUT=%s", out);
 	char *env[] = {"PATH=/usr/bin:/bin", outvar, NULL};
 	status = run_kept(&c, probe, env, NULL, 0);
 	CHECK_INT(dup2(in, STDIN_FILENO), STDIN_FILENO);
@@ -424,7 +446,12 @@ TEST(kept_guardian_gives_each_run_the_callers_stdio_of_that_moment)
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	read_text(out, buf, sizeof buf);
 	CHECK_STR(buf, "closed");
+	/* Idle, the guardian holds no stdio at all. */
+	char fdpath[64];
+	for (int fd = 0; fd < 3; fd++) {
+		snprintf(fdpath, sizeof fdpath, "/proc/%d/fd/%d", (int)c.pid, fd);
+		CHECK(access(fdpath, F_OK) != 0);
+	}
 	pm_child_reap(&c, 5000);
-	close(fd);
 	unlink(out);
 }
