@@ -64,9 +64,8 @@ struct msg {
 };
 
 /* A run for a kept guardian: this header, then `len` bytes of text (the
- * program's path, the working directory, argv, envp, each NUL-ended), the
- * first GO_CHUNK of them in the same message, the rest in messages of
- * their own. */
+ * program's path, argv, envp, each NUL-ended), the first GO_CHUNK of them
+ * in the same message, the rest in messages of their own. */
 struct go {
 	int type; /* 'G' */
 	uint32_t len;
