@@ -11,8 +11,8 @@ import signal
 import subprocess
 import sys
 
-from support import (BUILD, PYMON, TIMEOUT, Proc, TempDirTest, alive, comm, descendants, read_jsonl, wait_for,
-                     write)
+from support import (BUILD, PYMON, TIMEOUT, Proc, TempDirTest, alive, children, comm, descendants, parent,
+                     read_jsonl, wait_for, write)
 
 PY = sys.executable
 
@@ -77,6 +77,31 @@ class Guardian(TempDirTest):
         # "N directories watched" comes once every watch exists
         # ("watching: w" comes before the scan).
         p.wait_line(lambda l: l.endswith(" watched"))
+
+    def guardians(self, p):
+        kids = [c for c, state in children(p.p.pid) if state not in ("Z", "X")]
+        self.assertTrue(all(comm(c) == "py-mon-guard" for c in kids), kids)
+        return kids
+
+    def test_the_guardian_is_cloned_before_the_first_run_and_runs_it(self):
+        # -p: nothing runs before a change, yet the guardian is there (cloned
+        # before the scan, idle); the first run is its child.
+        p = self.start(["-p", "-w", "w", "--", PY, self.path("start.py")])
+        self.wait_watching(p)
+        guards = self.guardians(p)
+        self.assertEqual(len(guards), 1)
+        self.assertEqual(descendants(guards[0]), [])
+        write(self.path("w", "a.py"))
+        start = self.wait_records(1)[0]
+        self.assertEqual(parent(start["pid"]), guards[0])
+
+    def test_each_prepares_a_guardian_per_slot_up_to_eight(self):
+        for jobs, want in (("3", 3), ("12", 8)):
+            p = self.start(["-w", "w", "--each", "--jobs", jobs, "--", "true", "{}"])
+            self.wait_watching(p)
+            self.assertEqual(len(self.guardians(p)), want, "--jobs %s" % jobs)
+            p.send(signal.SIGTERM)
+            p.wait()
 
     # -- the tree is stopped whatever happens to py-mon ----------------------
 

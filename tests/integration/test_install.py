@@ -35,3 +35,13 @@ class Install(TempDirTest):
         wait_for(lambda: "watching" in p.stderr_text(), what="the example to start")
         write(self.path("dest", "new.py"))
         self.assertIn("new.py", p.wait_line(lambda l: "new.py" in l))
+
+
+class Linking(TempDirTest):
+    def test_binaries_bind_every_symbol_at_load(self):
+        # -z now: no lazy binding through the dynamic linker later, in py-mon
+        # or in its kept guardian (which would map ld.so's pages again).
+        for f in ("py-mon", "libpymon.so.0"):
+            r = subprocess.run(["readelf", "-d", os.path.join(BUILD, f)], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("BIND_NOW", r.stdout, f)

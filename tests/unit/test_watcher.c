@@ -49,16 +49,22 @@ static void on_batch(pymon_observer *o, const pymon_batch *b, void *ud)
 		pymon_watcher_stop(pymon_observer_watcher(o), 7);
 }
 
-static pymon_watcher *make(struct seen *s, unsigned delay, pymon_error *err)
+/* A watcher with one observer of root (the temp dir when NULL). */
+static pymon_watcher *make_at(struct seen *s, unsigned delay, const char *root, pymon_error *err)
 {
 	pymon_watcher *w = pymon_watcher_new(err);
 	CHECK(w != NULL);
 	pymon_observer *o = pymon_observer_new(w, NULL);
 	CHECK(o != NULL);
-	CHECK_INT(pymon_observer_add(o, pm_test_tmpdir(), err), 0);
+	CHECK_INT(pymon_observer_add(o, root ? root : pm_test_tmpdir(), err), 0);
 	pymon_observer_delay(o, delay);
 	pymon_observer_callback(o, on_batch, s, NULL);
 	return w;
+}
+
+static pymon_watcher *make(struct seen *s, unsigned delay, pymon_error *err)
+{
+	return make_at(s, delay, NULL, err);
 }
 
 /* Dispatches until cond or the deadline, waiting on the epoll fd. */
@@ -388,12 +394,7 @@ TEST(watcher_root_back_with_its_parents_in_one_race)
 	snprintf(root, sizeof root, "%s/a/b/w", pm_test_tmpdir());
 	struct seen s = {0};
 	pymon_error err = {0};
-	pymon_watcher *w = pymon_watcher_new(&err);
-	CHECK(w != NULL);
-	pymon_observer *o = pymon_observer_new(w, NULL);
-	CHECK_INT(pymon_observer_add(o, root, &err), 0);
-	pymon_observer_delay(o, 0);
-	pymon_observer_callback(o, on_batch, &s, NULL);
+	pymon_watcher *w = make_at(&s, 0, root, &err);
 	CHECK_INT(pymon_watcher_start(w, &err), 0);
 	CHECK_INT(rmdir(root), 0);
 	snprintf(p, sizeof p, "%s/a/b", pm_test_tmpdir());
