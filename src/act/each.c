@@ -129,7 +129,7 @@ static void job_ready(pymon_watcher *w, struct pm_source *src, uint32_t events)
 	struct pm_job *j = src->data;
 	struct pm_each *e = j->e;
 	int status, rc;
-	while ((rc = pm_child_read(&j->child, &status)) > 0) {
+	while ((rc = pm_child_read(&j->child, &status)) == 1) {
 		j->leader = false;
 		if (WIFEXITED(status)) {
 			report(e, PYMON_RUN_EXITED, WEXITSTATUS(status), j->path);
@@ -141,6 +141,11 @@ static void job_ready(pymon_watcher *w, struct pm_source *src, uint32_t events)
 	}
 	if (rc == 0)
 		return;
+	if (rc == 2) { /* its exec failed */
+		j->leader = false;
+		report(e, PYMON_RUN_FAILED, status, j->path);
+		e->failed = true;
+	}
 	/* The job's whole tree is gone: free the slot (its guardian, kept,
 	 * waits for the slot's next job). */
 	pm_loop_del(w, &j->src);

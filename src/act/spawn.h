@@ -47,16 +47,20 @@ struct pm_child {
 	int sock;    /* messages both ways; readable when one came or it ended */
 	bool running; /* a tree runs */
 	bool idle;    /* a kept guardian waits for the next run */
+	bool keep;    /* it stays for the next run once this one is over */
 	struct pm_cwd_id cwd; /* the guardian's working directory */
 };
 
 /* An idle kept guardian that will hand fds[] to every run. */
 int pm_child_open(struct pm_child *c, const int *fds, size_t nfds);
 
-/* Starts the command. 0 with *c filled, or a negative errno when it could
- * not be started (exec failed: no process of the run is left then; a kept
- * guardian stays idle). With keep, *c is an idle guardian to reuse or
- * none (pid -1); without, *c is filled in whatever it held. */
+/* Starts the command: 0 once the run is handed to the guardian, with *c
+ * filled, or a negative errno when it could not be (no such program, not
+ * executable, no memory). The guardian does not answer a run that starts:
+ * an exec that fails later (a script's missing interpreter, ENOEXEC,
+ * E2BIG) comes back through pm_child_read. With keep, *c is an idle
+ * guardian to reuse or none (pid -1); without, *c is filled in whatever
+ * it held. */
 int pm_spawn(const struct pm_spawn *spec, struct pm_child *c);
 
 /* Whether the last guardian was cloned with no exit signal (clone3). Not
@@ -69,8 +73,10 @@ bool pm_spawn_silent(void);
 int pm_child_signal(struct pm_child *c, int sig, bool leader_only);
 
 /* Reads one message: 1 with *status set when the command's first process
- * ended (a wait status), 0 for nothing more now, -1 when the tree is gone:
- * a kept guardian is then idle, another one has ended (call pm_child_reap). */
+ * ended (a wait status), 2 with *status an errno when the run did not
+ * start (its exec failed; nothing of it is left), 0 for nothing more now,
+ * -1 when the tree is gone. After 2 or -1 a kept guardian is idle, another
+ * one has ended (call pm_child_reap). */
 int pm_child_read(struct pm_child *c, int *status);
 
 /* Closes the socket and waits for the guardian to end (an idle one ends at

@@ -121,6 +121,7 @@ static bool share_terminal(const struct pm_run *r)
 }
 
 static void child_ready(pymon_watcher *w, struct pm_source *src, uint32_t events);
+static void start_failed(struct pm_run *r, int err);
 
 static void start_run(struct pm_run *r)
 {
@@ -171,16 +172,24 @@ static void start_run(struct pm_run *r)
 		}
 	}
 	if (rc < 0) {
-		report(r, PYMON_RUN_FAILED, -rc, NULL);
-		if (r->flags & PYMON_RUN_ONCE) {
-			r->finished = true;
-			r->once_status = 127;
-			pymon_watcher_stop(w, 127);
-		}
+		start_failed(r, -rc);
+		if (r->finished)
+			pymon_watcher_stop(w, r->once_status);
 		return;
 	}
 	r->leader = true;
 	r->started_ns = pm_now_ns();
+}
+
+/* The command did not start (at once, or its exec failed in the guardian). */
+static void start_failed(struct pm_run *r, int err)
+{
+	r->leader = false;
+	report(r, PYMON_RUN_FAILED, err, NULL);
+	if (r->flags & PYMON_RUN_ONCE) {
+		r->finished = true;
+		r->once_status = 127;
+	}
 }
 
 /* The tree is gone: decide what comes next. */
@@ -257,9 +266,11 @@ static void child_ready(pymon_watcher *w, struct pm_source *src, uint32_t events
 	(void)events;
 	struct pm_run *r = src->data;
 	int status, rc;
-	while ((rc = pm_child_read(&r->child, &status)) > 0)
+	while ((rc = pm_child_read(&r->child, &status)) == 1)
 		leader_exited(r, status);
-	if (rc < 0) /* once per run: the source goes with it */
+	if (rc == 2)
+		start_failed(r, status);
+	if (rc < 0 || rc == 2) /* once per run: the source goes with it */
 		tree_gone(r);
 }
 

@@ -150,6 +150,20 @@ class Supervision(TempDirTest):
         self.touch()
         wait_for(lambda: p.stderr_text().count("prog-xyz") > n, what="second attempt")
 
+    def test_exec_that_fails_in_the_guardian_then_works_after_a_fix(self):
+        # Found and executable, but its interpreter is missing: the exec
+        # fails in the guardian, after py-mon handed the run over.
+        script = self.path("src", "run.sh")
+        write(script, "#!/no/such/interpreter\n")
+        os.chmod(script, 0o755)
+        p = self.pymon(cmd=["--", script])
+        wait_for(lambda: "cannot start %s: No such file or directory" % script in p.stderr_text(),
+                 what="the exec failure, named")
+        self.assertIsNone(p.p.poll())
+        write(script, "#!/bin/sh\necho '{\"event\": \"start\"}' >> \"$LOG\"\n")
+        self.wait_starts(1)
+        self.assertIsNone(p.p.poll())
+
     def test_child_inherits_no_descriptor(self):
         self.pymon(cmd="%s %s fds" % (sys.executable, CHILD))
         fds = wait_for(lambda: self.events("fds"), what="fds logged")[0]["fds"]

@@ -555,6 +555,25 @@ class Each(Base):
         recs = self.wait_records(lambda r: r, "a run")
         self.assertEqual(recs[0]["argv"], ["src/x y.py"])
 
+    def test_a_job_whose_exec_fails_is_reported_and_the_slot_serves_the_next(self):
+        # The exec fails in the slot's guardian (missing interpreter), after
+        # the job was handed over: reported by name, and the same slot then
+        # runs the next job (--jobs 1).
+        bad = self.path("bad.sh")
+        with open(bad, "w") as f:
+            f.write("#!/no/such/interpreter\n")
+        os.chmod(bad, 0o755)
+        p = self.each("--jobs", "1", cmd=[bad, "{}"])
+        touch(self.path("src", "a.py"))
+        self.wait_err(p, lambda l: l == "[py-mon] cannot start %s for src/a.py: No such file or directory" % bad,
+                      "the exec failure")
+        with open(bad, "w") as f:
+            f.write("#!/bin/sh\nexec %s %s \"$@\"\n" % (PY, self.rec_py))
+        touch(self.path("src", "b.py"))
+        recs = self.wait_records(lambda r: r, "a run after the fix")
+        self.assertEqual(recs[0]["argv"], ["src/b.py"])
+        self.assertIsNone(p.p.poll())
+
     def test_jobs_without_each_is_refused(self):
         r = self.run_pymon(["--no-config", "-w", "src", "--jobs", "2", "--", "true"])
         self.assertEqual(r.returncode, 2)

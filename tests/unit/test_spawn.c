@@ -106,9 +106,16 @@ TEST(spawn_reports_exec_failure_exactly)
 	struct pm_spawn spec = {.argv = argv, .envp = envp};
 	struct pm_child c;
 	CHECK_INT(pm_spawn(&spec, &c), -ENOENT);
+	/* Found, but its exec fails in the guardian: the run is handed over
+	 * (0), the failure comes back as a message, the guardian then ends. */
 	char *argv2[] = {"/etc/passwd", NULL};
 	spec.argv = argv2;
-	CHECK_INT(pm_spawn(&spec, &c), -EACCES);
+	CHECK_INT(pm_spawn(&spec, &c), 0);
+	int err = 0;
+	CHECK_INT(wait_exit(&c, &err, 5000), 2);
+	CHECK_INT(err, EACCES);
+	CHECK(!c.running);
+	pm_child_reap(&c, 5000);
 	/* Nothing is left to reap. */
 	CHECK(waitpid(-1, NULL, WNOHANG | __WALL) < 0 && errno == ECHILD);
 }
@@ -242,7 +249,7 @@ static int run_kept(struct pm_child *c, char **argv, char **env, const int *fds,
 	int status = -1000, r;
 	while ((r = wait_exit(c, &status, 5000)) == 1)
 		;
-	return r == -1 ? status : -1000;
+	return r == -1 ? status : r == 2 ? -status : -1000;
 }
 
 static void read_text(const char *path, char *buf, size_t size)
@@ -319,6 +326,17 @@ TEST(kept_guardian_stays_after_an_exec_failure)
 	pid_t guard = c.pid;
 	char *bad[] = {"/etc/passwd", NULL}, *good[] = {"true", NULL};
 	CHECK_INT(run_kept(&c, bad, envp, NULL, 0), -EACCES);
+	CHECK(c.idle && c.pid == guard && alive(guard));
+	/* A script whose interpreter is missing: execve's ENOENT, exactly. */
+	char script[] = "/tmp/pymon-unit-noint-XXXXXX";
+	int fd = mkstemp(script);
+	CHECK(fd >= 0);
+	CHECK(write(fd, "#!/no/such/interpreter\n", 23) == 23);
+	close(fd);
+	chmod(script, 0755);
+	char *noint[] = {script, NULL};
+	CHECK_INT(run_kept(&c, noint, envp, NULL, 0), -ENOENT);
+	unlink(script);
 	CHECK(c.idle && c.pid == guard && alive(guard));
 	int status = run_kept(&c, good, envp, NULL, 0);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
