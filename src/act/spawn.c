@@ -345,10 +345,29 @@ static int take_descriptors(const struct go *hdr, int *got, size_t ngot, bool tr
 {
 	size_t want = (size_t)__builtin_popcount(hdr->stdio & 7u) + (hdr->cwd ? 1 : 0);
 	int err = ngot == want && !truncated ? 0 : EMFILE;
-	for (size_t k = 0; k < ngot; k++)
+	/* Usually they are in place already: an idle guardian holds nothing at
+	 * 0-2, so the kernel gave them the lowest numbers, in order (received
+	 * without close-on-exec: the command inherits them as they are). */
+	bool in_place = !err;
+	size_t k = 0;
+	for (int i = 0; i < 3 && in_place; i++)
+		if (hdr->stdio & (1u << i))
+			in_place = got[k++] == i;
+	if (in_place) {
+		for (int i = 0; i < 3; i++)
+			if (!(hdr->stdio & (1u << i)) && (!hdr->cwd || got[k] != i))
+				close(i);
+		if (hdr->cwd) {
+			if (fchdir(got[k]) < 0)
+				err = errno;
+			close(got[k]);
+		}
+		return err;
+	}
+	for (k = 0; k < ngot; k++)
 		if ((got[k] = above_stdio(got[k])) < 0 && !err)
 			err = EMFILE;
-	size_t k = 0;
+	k = 0;
 	for (int i = 0; i < 3 && !err; i++) {
 		if (!(hdr->stdio & (1u << i)))
 			close(i);
@@ -451,7 +470,9 @@ static void caller_message(struct guard *g, uint64_t *kill_at)
 		struct cmsghdr align;
 	} control;
 	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
-	ssize_t n = recvmsg(g->sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	/* No MSG_CMSG_CLOEXEC: the guardian has no thread to leak them to, and
+	 * the command's vfork child closes everything above its handed fds. */
+	ssize_t n = recvmsg(g->sock, &mh, MSG_DONTWAIT);
 	int fds[GO_FDS];
 	size_t nfds = 0;
 	for (struct cmsghdr *c = n > 0 ? CMSG_FIRSTHDR(&mh) : NULL; c; c = CMSG_NXTHDR(&mh, c))
@@ -535,8 +556,9 @@ static __attribute__((noreturn)) void guardian(struct guard *g, const struct pm_
 			close(i);
 
 	uint64_t kill_at = 0; /* the caller is gone: SIGKILL the tree then */
+	bool reap = true;     /* SIGCHLD came: collect what ended */
 	for (;;) {
-		while (g->running) {
+		while (g->running && reap) {
 			siginfo_t si;
 			memset(&si, 0, sizeof si);
 			if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG) < 0) {
@@ -570,7 +592,10 @@ static __attribute__((noreturn)) void guardian(struct guard *g, const struct pm_
 		struct pollfd p[2] = {{.fd = sfd, .events = POLLIN}, {.fd = g->sock, .events = POLLIN}};
 		if (poll(p, 2, timeout) < 0 && errno != EINTR)
 			_exit(1);
-		if (p[0].revents) {
+		/* Only SIGCHLD makes waitid worth a call: not the start of a run
+		 * (it would delay the command's exec on this CPU). */
+		reap = p[0].revents != 0;
+		if (reap) {
 			struct signalfd_siginfo buf[8];
 			while (read(sfd, buf, sizeof buf) > 0)
 				;
