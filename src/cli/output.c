@@ -236,7 +236,9 @@ static int exists(const char *path)
 static void build_reason(struct cli_output *out, const pymon_batch *b)
 {
 	struct line l = {.len = 0};
-	if (!b->count) {
+	if (out->verbosity < 0) {
+		/* Never shown (-q): no lstat() calls before the run starts. */
+	} else if (!b->count) {
 		line_add(&l, "%s by request", out->running ? "restarting" : "starting");
 	} else {
 		/* At most MAX_CHECKS lstat() calls for a batch of thousands; the
