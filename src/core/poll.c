@@ -307,20 +307,15 @@ static void on_diff(void *ud, enum pm_snap_op op, const struct pm_snap *s, const
 	}
 }
 
-static void poll_dir(struct round *r, struct pm_node *n)
+/* Polls directory n, open as fd. */
+static void poll_dir(struct round *r, struct pm_node *n, int fd)
 {
-	int fd = pm_node_open(n, NULL);
-	if (fd < 0)
-		return; /* gone: its parent's round reports it */
 	/* Another directory under the node's path (removed and made again, or
 	 * swapped): its parent's round reports the replacement. */
 	struct stat st;
-	if (fstat(fd, &st) < 0 || st.st_ino != n->ino || (uint32_t)st.st_dev != n->dev) {
-		close(fd);
+	if (fstat(fd, &st) < 0 || st.st_ino != n->ino || (uint32_t)st.st_dev != n->dev)
 		return;
-	}
 	struct pm_snap *cur = pm_snap_read(fd);
-	close(fd);
 	if (!cur)
 		return;
 	r->dir = n;
@@ -331,15 +326,24 @@ static void poll_dir(struct round *r, struct pm_node *n)
 }
 
 /* Pre-order walk of every polled node; children are linked before the
- * walk goes on, and nothing is dropped during the walk. */
-static void walk(struct round *r, struct pm_node *n)
+ * walk goes on, and nothing is dropped during the walk. A polled node is
+ * opened relative to its polled parent's descriptor (one name to look up,
+ * no path string); the top of a polled subtree by its path. */
+static void walk(struct round *r, struct pm_node *n, int parent_fd)
 {
 	for (; n; n = n->next) {
+		int fd = -1;
 		if (pm_node_snap(n)) {
 			r->any = true;
-			poll_dir(r, n);
+			fd = parent_fd >= 0 ? pm_sys.openat(parent_fd, n->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
+			                    : pm_node_open(n, NULL);
+			/* Gone (its parent's round reports it) or unreadable. */
+			if (fd >= 0)
+				poll_dir(r, n, fd);
 		}
-		walk(r, n->child);
+		walk(r, n->child, fd);
+		if (fd >= 0)
+			close(fd);
 	}
 }
 
@@ -471,7 +475,7 @@ static void round_ready(pymon_watcher *w, struct pm_source *src, uint32_t events
 	for (pymon_observer *o = w->observers; o; o = o->next)
 		for (struct pm_root *root = o->roots; root; root = root->next)
 			if (root->node)
-				walk(&r, root->node);
+				walk(&r, root->node, -1);
 	settle(&r);
 	free_changes(r.gone, r.ngone);
 	free_changes(r.born, r.nborn);
