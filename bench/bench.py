@@ -199,6 +199,44 @@ def stop_all():
             stop(p, grace=2.0)
         except Exception:  # noqa: BLE001 - cleanup must go on
             pass
+    sweep_orphans()
+
+
+def sweep_orphans(grace=2.0):
+    """Stops what a tool left behind once it was stopped itself: processes
+    re-parented to the harness (a peer's server that outlived the peer).
+    Call only when no run is meant to be alive. Returns them as "pid cmd"."""
+    me = os.getpid()
+    left = []
+    for pid in tree_pids(me):
+        if pid == me:
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                left.append((pid, f.read().replace(b"\0", b" ").decode(errors="replace").strip()))
+        except OSError:
+            pass
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid, _ in left:
+            try:
+                os.kill(pid, sig)
+            except OSError:
+                pass
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            try:
+                while os.waitpid(-1, os.WNOHANG)[0] > 0:
+                    pass
+            except ChildProcessError:
+                pass
+            table = proc_table()
+            if all(pid not in table or table[pid][1] == b"Z" for pid, _ in left):
+                break
+            time.sleep(0.02)
+        else:
+            continue
+        break
+    return [f"{pid} {cmd[:120]}" for pid, cmd in left]
 
 
 def become_subreaper():
@@ -1039,6 +1077,14 @@ def fig_restart(work, tools, tree):
                 out[t.name] = dict(summary=summ(vals, 1e-6), raw_ns=vals, extra_restarts=extra)
         finally:
             run.close()
+            # A peer that restarts its command without waiting for it may
+            # leave the old server running once the peer is stopped.
+            orphans = sweep_orphans()
+            if orphans:
+                say(f"restart: {t.name} left {len(orphans)} process(es) running after it was stopped "
+                    f"(stopped by the harness): " + "; ".join(orphans))
+                if t.name in out:
+                    out[t.name]["left_running"] = orphans
     return out
 
 
