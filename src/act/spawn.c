@@ -230,19 +230,32 @@ static void close_others(const int *keep, size_t nkeep)
 	}
 }
 
-static __attribute__((noreturn)) void exec_failed(volatile int *errp, int e)
+/* Where the vfork child reports back: it writes through `shared` (1 as
+ * soon as it runs, the exec's errno if it fails) into the guardian's
+ * frame, which it shares until it execs. Where vfork copies the memory
+ * instead (valgrind runs it as a fork) the guardian sees `shared` stay 0,
+ * and from then on hands every child a close-on-exec pipe as well, errfd
+ * (exec success closes it: zero bytes). */
+struct exec_report {
+	volatile int started;
+	volatile int err;
+	int errfd; /* -1: memory is shared, no pipe */
+};
+
+static __attribute__((noreturn)) void exec_failed(struct exec_report *rep, int e)
 {
-	*errp = e;
+	rep->err = e;
+	if (rep->errfd >= 0)
+		(void)!write(rep->errfd, &e, sizeof e);
 	_exit(127);
 }
 
 /* In the vfork child of the guardian: it shares the guardian's memory until
- * execve, so it only makes system calls. An exec failure is left in *errp,
- * in the guardian's frame (as posix_spawn does): no pipe, and nothing for
- * the guardian to read after a successful exec. */
+ * execve, so it only makes system calls. */
 static __attribute__((noreturn)) void command_child(const struct pm_spawn *spec, const char *path,
-                                                    char *listen_pid, volatile int *errp)
+                                                    char *listen_pid, struct exec_report *rep)
 {
+	rep->started = 1;
 	if (!spec->share_pgrp)
 		setpgid(0, 0);
 	if (spec->null_stdin) {
@@ -258,9 +271,16 @@ static __attribute__((noreturn)) void command_child(const struct pm_spawn *spec,
 		tmp[i] = fcntl(spec->fds[i], F_DUPFD_CLOEXEC, (int)(3 + spec->nfds));
 	for (size_t i = 0; i < spec->nfds; i++)
 		if (tmp[i] < 0 || dup2(tmp[i], (int)(3 + i)) < 0)
-			exec_failed(errp, tmp[i] < 0 ? EBADF : errno);
-	/* Everything above the handed descriptors closes. */
-	syscall(SYS_close_range, 3 + (unsigned)spec->nfds, ~0u, 0);
+			exec_failed(rep, tmp[i] < 0 ? EBADF : errno);
+	/* Everything above the handed descriptors closes, errfd on exec. */
+	unsigned first = 3 + (unsigned)spec->nfds;
+	if (rep->errfd < 0) {
+		syscall(SYS_close_range, first, ~0u, 0);
+	} else {
+		if ((unsigned)rep->errfd > first)
+			syscall(SYS_close_range, first, (unsigned)rep->errfd - 1, 0);
+		syscall(SYS_close_range, (unsigned)rep->errfd + 1, ~0u, 0);
+	}
 	if (listen_pid)
 		listen_pid[put_uint(listen_pid, (unsigned long)getpid())] = '\0';
 	/* The guardian reset every disposition when it started; it blocks all
@@ -269,8 +289,22 @@ static __attribute__((noreturn)) void command_child(const struct pm_spawn *spec,
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(path, spec->argv, spec->envp);
-	exec_failed(errp, errno ? errno : ENOEXEC);
+	exec_failed(rep, errno ? errno : ENOEXEC);
 }
+
+/* The write end of the exec pipe goes above the handed descriptors' places. */
+static int above_handed(int fd, size_t nfds)
+{
+	if (fd >= 3 + (int)nfds)
+		return fd;
+	int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3 + (int)nfds);
+	close(fd);
+	return moved;
+}
+
+/* Whether vfork shares the guardian's memory here: unknown (-1) until the
+ * first run tells. */
+static int vfork_shares = -1;
 
 /* vfork in a frame of its own: the guardian's locals stay out of reach of
  * the child, which shares the memory until it execs. vfork returns once
@@ -278,11 +312,40 @@ static __attribute__((noreturn)) void command_child(const struct pm_spawn *spec,
 static __attribute__((noinline)) pid_t start_command(const struct pm_spawn *spec, const char *path,
                                                      char *listen_pid, int *exec_errno)
 {
-	volatile int err = 0;
+	struct exec_report rep = {.started = 0, .err = 0, .errfd = -1};
+	int pfd[2] = {-1, -1};
+	if (vfork_shares != 1) {
+		if (pipe2(pfd, O_CLOEXEC) < 0) {
+			*exec_errno = errno;
+			return -1;
+		}
+		rep.errfd = above_handed(pfd[1], spec->nfds);
+		if (rep.errfd < 0) {
+			*exec_errno = errno;
+			close(pfd[0]);
+			return -1;
+		}
+	}
 	pid_t pid = vfork();
 	if (pid == 0)
-		command_child(spec, path, listen_pid, &err);
-	*exec_errno = pid < 0 ? errno : err;
+		command_child(spec, path, listen_pid, &rep);
+	if (pid < 0)
+		*exec_errno = errno;
+	else
+		*exec_errno = rep.err;
+	if (pid > 0)
+		vfork_shares = rep.started;
+	if (rep.errfd >= 0) {
+		close(rep.errfd);
+		int e = 0;
+		ssize_t n;
+		do
+			n = read(pfd[0], &e, sizeof e);
+		while (n < 0 && errno == EINTR);
+		close(pfd[0]);
+		if (pid > 0)
+			*exec_errno = n == (ssize_t)sizeof e ? (e ? e : ENOEXEC) : 0;
+	}
 	return pid;
 }
 
