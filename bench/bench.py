@@ -161,6 +161,23 @@ def start(argv, log, stdin=None, cwd=None, stdout=None, env=None):
     return p
 
 
+def kill_all(pids, sig):
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass
+
+
+def cmdline(pid):
+    """The command line of pid, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return None
+
+
 def stop(p, grace=5.0):
     """SIGTERM to the process group and every descendant (some leave the
     group), SIGKILL after grace; returns once all of them are gone."""
@@ -170,11 +187,7 @@ def stop(p, grace=5.0):
             os.killpg(p.pid, sig)
         except OSError:
             pass
-        for pid in pids:
-            try:
-                os.kill(pid, sig)
-            except OSError:
-                pass
+        kill_all(pids, sig)
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline:
             p.poll()
@@ -207,21 +220,10 @@ def sweep_orphans(grace=2.0):
     re-parented to the harness (a peer's server that outlived the peer).
     Call only when no run is meant to be alive. Returns them as "pid cmd"."""
     me = os.getpid()
-    left = []
-    for pid in tree_pids(me):
-        if pid == me:
-            continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                left.append((pid, f.read().replace(b"\0", b" ").decode(errors="replace").strip()))
-        except OSError:
-            pass
+    left = [(pid, cmdline(pid)) for pid in tree_pids(me) if pid != me]
+    left = [(pid, cmd) for pid, cmd in left if cmd is not None]
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        for pid, _ in left:
-            try:
-                os.kill(pid, sig)
-            except OSError:
-                pass
+        kill_all([pid for pid, _ in left], sig)
         deadline = time.monotonic() + grace
         while time.monotonic() < deadline:
             try:
@@ -261,14 +263,9 @@ def leftovers():
     cleanup, as "pid comm" strings (empty when the run left nothing)."""
     out = []
     for pid in tree_pids(os.getpid()):
-        if pid == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
-        except OSError:
-            continue
-        out.append(f"{pid} {cmd[:120]}")
+        cmd = cmdline(pid) if pid != os.getpid() else None
+        if cmd is not None:
+            out.append(f"{pid} {cmd[:120]}")
     # Zombies re-parented to the harness: reap them.
     try:
         while os.waitpid(-1, os.WNOHANG)[0] > 0:

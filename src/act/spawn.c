@@ -390,7 +390,8 @@ static bool run(struct guard *g, const struct pm_spawn *spec, const char *path, 
 static char go_text[GO_CHUNK];
 static char *go_ptrs[1024];
 
-/* A descriptor the guardian holds, out of 0-2: those are the runs' stdio. */
+/* A descriptor the guardian (or the caller: a host whose stdio is closed
+ * could have its socket there) holds, out of 0-2: those are the runs' stdio. */
 static int above_stdio(int fd)
 {
 	if (fd < 0 || fd > 2)
@@ -740,16 +741,6 @@ static void cwd_id(struct pm_cwd_id *id)
 		*id = (struct pm_cwd_id){0};
 }
 
-/* A descriptor of the caller's own, out of 0-2, where a host whose stdio
- * is closed would have it: there it would be taken for the runs' stdio. */
-static int caller_fd_above_stdio(int fd)
-{
-	if (fd < 0 || fd > 2)
-		return fd;
-	int moved = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	close(fd);
-	return moved;
-}
 
 /* Clones a guardian holding fds; with `first` it starts that run at once,
  * without it waits for one. */
@@ -779,7 +770,7 @@ static int new_guardian(struct pm_child *c, const struct pm_spawn *first, const 
 		return -e;
 	}
 	*c = (struct pm_child){
-		.pid = pid, .pidfd = caller_fd_above_stdio(pidfd), .sock = caller_fd_above_stdio(sv[0]), .idle = !first,
+		.pid = pid, .pidfd = above_stdio(pidfd), .sock = above_stdio(sv[0]), .idle = !first,
 	    .keep = keep};
 	cwd_id(&c->cwd);
 	return 0;
