@@ -230,12 +230,12 @@ static void close_others(const int *keep, size_t nkeep)
 	}
 }
 
-/* Where the vfork child reports back: it writes through `shared` (1 as
- * soon as it runs, the exec's errno if it fails) into the guardian's
- * frame, which it shares until it execs. Where vfork copies the memory
- * instead (valgrind runs it as a fork) the guardian sees `shared` stay 0,
- * and from then on hands every child a close-on-exec pipe as well, errfd
- * (exec success closes it: zero bytes). */
+/* Where the vfork child reports back: `started` (1 as soon as it runs)
+ * and `err` (the exec's errno if it fails), in the guardian's frame, which
+ * it shares until it execs. Where vfork copies the memory instead
+ * (valgrind runs it as a fork) the guardian sees `started` stay 0, and
+ * then hands each child a close-on-exec pipe as well, errfd (exec success
+ * closes it: zero bytes). */
 struct exec_report {
 	volatile int started;
 	volatile int err;
@@ -302,9 +302,9 @@ static int above_handed(int fd, size_t nfds)
 	return moved;
 }
 
-/* Whether vfork shares the guardian's memory here: unknown (-1) until the
- * first run tells. */
-static int vfork_shares = -1;
+/* Whether the last vfork shared the guardian's memory (until one did, a
+ * pipe reports the exec's errno). */
+static bool vfork_shared;
 
 /* vfork in a frame of its own: the guardian's locals stay out of reach of
  * the child, which shares the memory until it execs. vfork returns once
@@ -313,39 +313,37 @@ static __attribute__((noinline)) pid_t start_command(const struct pm_spawn *spec
                                                      char *listen_pid, int *exec_errno)
 {
 	struct exec_report rep = {.started = 0, .err = 0, .errfd = -1};
-	int pfd[2] = {-1, -1};
-	if (vfork_shares != 1) {
-		if (pipe2(pfd, O_CLOEXEC) < 0) {
+	int pipe_fds[2] = {-1, -1}; /* in memory: vfork may not clobber it */
+	if (!vfork_shared) {
+		if (pipe2(pipe_fds, O_CLOEXEC) < 0) {
 			*exec_errno = errno;
 			return -1;
 		}
-		rep.errfd = above_handed(pfd[1], spec->nfds);
+		rep.errfd = above_handed(pipe_fds[1], spec->nfds);
 		if (rep.errfd < 0) {
 			*exec_errno = errno;
-			close(pfd[0]);
+			close(pipe_fds[0]);
 			return -1;
 		}
 	}
 	pid_t pid = vfork();
 	if (pid == 0)
 		command_child(spec, path, listen_pid, &rep);
-	if (pid < 0)
-		*exec_errno = errno;
-	else
-		*exec_errno = rep.err;
+	int e = pid < 0 ? errno : rep.err;
 	if (pid > 0)
-		vfork_shares = rep.started;
+		vfork_shared = rep.started;
 	if (rep.errfd >= 0) {
 		close(rep.errfd);
-		int e = 0;
+		int got = 0;
 		ssize_t n;
 		do
-			n = read(pfd[0], &e, sizeof e);
+			n = read(pipe_fds[0], &got, sizeof got);
 		while (n < 0 && errno == EINTR);
-		close(pfd[0]);
+		close(pipe_fds[0]);
 		if (pid > 0)
-			*exec_errno = n == (ssize_t)sizeof e ? (e ? e : ENOEXEC) : 0;
+			e = n == (ssize_t)sizeof got ? (got ? got : ENOEXEC) : 0;
 	}
+	*exec_errno = e;
 	return pid;
 }
 
@@ -740,7 +738,6 @@ static void cwd_id(struct pm_cwd_id *id)
 	else
 		*id = (struct pm_cwd_id){0};
 }
-
 
 /* Clones a guardian holding fds; with `first` it starts that run at once,
  * without it waits for one. */

@@ -325,11 +325,17 @@ static void poll_dir(struct round *r, struct pm_node *n, int fd)
 	free(old);
 }
 
+/* Descriptors a round holds at once, one per polled level: below that
+ * depth a directory is opened by its path (a deep tree must not run out
+ * of descriptors). */
+#define WALK_HELD_FDS 16
+
 /* Pre-order walk of every polled node; children are linked before the
  * walk goes on, and nothing is dropped during the walk. A polled node is
  * opened relative to its polled parent's descriptor (one name to look up,
- * no path string); the top of a polled subtree by its path. */
-static void walk(struct round *r, struct pm_node *n, int parent_fd)
+ * no path string); the top of a polled subtree, and what lies more than
+ * WALK_HELD_FDS polled levels down, by its path. */
+static void walk(struct round *r, struct pm_node *n, int parent_fd, int held)
 {
 	for (; n; n = n->next) {
 		int fd = -1;
@@ -340,8 +346,12 @@ static void walk(struct round *r, struct pm_node *n, int parent_fd)
 			/* Gone (its parent's round reports it) or unreadable. */
 			if (fd >= 0)
 				poll_dir(r, n, fd);
+			if (fd >= 0 && held >= WALK_HELD_FDS) {
+				close(fd);
+				fd = -1;
+			}
 		}
-		walk(r, n->child, fd);
+		walk(r, n->child, fd, fd >= 0 ? held + 1 : held);
 		if (fd >= 0)
 			close(fd);
 	}
@@ -475,7 +485,7 @@ static void round_ready(pymon_watcher *w, struct pm_source *src, uint32_t events
 	for (pymon_observer *o = w->observers; o; o = o->next)
 		for (struct pm_root *root = o->roots; root; root = root->next)
 			if (root->node)
-				walk(&r, root->node, -1);
+				walk(&r, root->node, -1, 0);
 	settle(&r);
 	free_changes(r.gone, r.ngone);
 	free_changes(r.born, r.nborn);

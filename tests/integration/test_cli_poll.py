@@ -5,6 +5,7 @@ without them the library's choice stands. The polled scenario suites
 reach the library, in run and watch mode, and bad values are refused."""
 import json
 import os
+import resource
 import subprocess
 import sys
 
@@ -59,6 +60,22 @@ class PollFlags(TempDirTest):
         p, start = self.watch("--poll=100ms")
         self.assertIn("polling %s every 100ms" % self.path("tree"), start)
         self.create_modify_delete(p)
+
+    def test_a_polled_tree_deeper_than_the_descriptor_limit_is_seen_to_the_bottom(self):
+        # A round opens each polled directory relative to its parent's
+        # descriptor; 150 levels under a limit of 40 descriptors must not
+        # run out of them (EMFILE would leave the bottom unpolled, silently).
+        deep = self.path("tree", *(["d"] * 150))
+        os.makedirs(deep)
+        limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (40, 40))
+        p = Proc([PYMON, "watch", "--json", "--no-config", "--poll=100ms", "tree"], cwd=self.dir,
+                 env=env_without_poll(), preexec_fn=limit)
+        self.procs.append(p)
+        wait_for(lambda: "] watching " in p.stderr_text() or p.p.poll() is not None, what="the start")
+        self.assertIsNone(p.p.poll(), p.stderr_text())
+        write(os.path.join(deep, "bottom.txt"), "1\n")
+        self.event(p, "create", os.path.join(*(["d"] * 150 + ["bottom.txt"])))
+        self.assertNotIn("Too many open files", p.stderr_text())
 
     def test_plain_poll_means_the_default_interval_and_takes_no_next_word(self):
         # The path after --poll is a path, not the flag's value.
