@@ -1,7 +1,8 @@
 #!/bin/sh
 # make fuzz: builds every fuzz/fuzz_*.c as a libFuzzer binary (ASan + UBSan,
 # linked with the library (src/{base,core,filter,act}/*.c), src/cli/toml.c, text.c and dotenv.c) into build/fuzz/ and runs
-# each one for FUZZ_SECONDS seconds (default 60). The seeds in
+# each one for FUZZ_SECONDS seconds (default 60), FUZZ_JOBS at a time
+# (default: the number of CPUs). The seeds in
 # fuzz/corpus/<name>/ are copied into build/fuzz/corpus/<name>/ first, so the
 # repository's corpus is never modified. Prints one line per target; exits 1
 # if any target fails to build, crashes, leaks or hangs (crash inputs land in
@@ -9,7 +10,7 @@
 #
 #   sh fuzz/run.sh              all targets
 #   sh fuzz/run.sh glob         only fuzz/fuzz_glob.c
-#   FUZZ_SECONDS=600 CC_FUZZ=clang-16 sh fuzz/run.sh
+#   FUZZ_SECONDS=600 FUZZ_JOBS=1 CC_FUZZ=clang-16 sh fuzz/run.sh
 set -u
 
 cd "$(dirname "$0")/.." || exit 1
@@ -62,22 +63,22 @@ if [ -z "$targets" ]; then
 	exit 1
 fi
 
-failed=0
-for src in $targets; do
+# One target: build, copy its seeds, run; its result line goes to $OUT/$name.result.
+fuzz_one() {
+	src=$1
 	name=$(basename "$src" .c)
 	short=${name#fuzz_}
 	bin=$OUT/$name
 	log=$OUT/$name.log
+	result=$OUT/$name.result
 	if [ ! -f "$src" ]; then
-		echo "$name: FAIL (no such target $src)"
-		failed=1
-		continue
+		echo "$name: FAIL (no such target $src)" >"$result"
+		return
 	fi
 	# shellcheck disable=SC2086 # CFLAGS_FUZZ is a word list
 	if ! $CC_FUZZ $CFLAGS_FUZZ "$src" src/base/*.c src/core/*.c src/filter/*.c src/act/*.c src/cli/toml.c src/cli/text.c src/cli/dotenv.c -o "$bin" >"$log" 2>&1; then
-		echo "$name: FAIL (build failed, see $log)"
-		failed=1
-		continue
+		echo "$name: FAIL (build failed, see $log)" >"$result"
+		return
 	fi
 	corpus=$OUT/corpus/$short
 	mkdir -p "$corpus"
@@ -90,11 +91,38 @@ for src in $targets; do
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
 	units=$(ls "$corpus" | wc -l | tr -d ' ')
 	if [ $rc -eq 0 ]; then
-		echo "$name: ok, ${execs:-?} execs in ${FUZZ_SECONDS} s, corpus $units inputs"
+		echo "$name: ok, ${execs:-?} execs in ${FUZZ_SECONDS} s, corpus $units inputs" >"$result"
 	else
 		echo "$name: FAIL (exit $rc after ${execs:-?} execs; log $log," \
-		     "input in $OUT/artifacts/)"
-		failed=1
+		     "input in $OUT/artifacts/)" >"$result"
 	fi
+}
+
+# Targets run FUZZ_JOBS at a time (default: one per CPU); each is one
+# single-threaded process, so they do not compete for a core.
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+running=0
+for src in $targets; do
+	rm -f "$OUT/$(basename "$src" .c).result"
+	fuzz_one "$src" &
+	running=$((running + 1))
+	if [ "$running" -ge "$jobs" ]; then
+		wait
+		running=0
+	fi
+done
+wait
+
+failed=0
+for src in $targets; do
+	result=$OUT/$(basename "$src" .c).result
+	if [ -f "$result" ]; then
+		cat "$result"
+	else
+		echo "$(basename "$src" .c): FAIL (no result)"
+		failed=1
+		continue
+	fi
+	grep -q ': ok,' "$result" || failed=1
 done
 exit $failed
