@@ -17,8 +17,10 @@
  * restart costs a vfork and an exec, not a clone of the caller's memory.
  *
  * Protocol on a SOCK_SEQPACKET pair, fixed-size messages (struct msg):
- *   guardian -> caller: 'F' errno (the run did not start; a kept guardian
- *                       waits for the next run, another exits); a run
+ *   guardian -> caller: 'F' errno (the run did not start: at once, or,
+ *                       where the run was cloned, once its one process is
+ *                       reaped; a kept guardian waits for the next run,
+ *                       another exits); a run
  *                       that starts sends nothing until it ends,
  *                       'X' wait status (the command's first process
  *                       ended), 'E' (a kept guardian's tree is gone); end
@@ -37,6 +39,7 @@
 #include <limits.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -242,7 +245,12 @@ struct exec_report {
 	int errfd; /* -1: memory is shared, no pipe */
 };
 
-static __attribute__((noreturn)) void exec_failed(struct exec_report *rep, int e)
+/* The child's code is not instrumented by AddressSanitizer: a cloned child
+ * runs on a stack of its own, which ASan takes for a corrupt one (a
+ * warning on the command's stderr before every noreturn call). */
+#define CHILD_CODE __attribute__((no_sanitize_address))
+
+static CHILD_CODE __attribute__((noreturn)) void exec_failed(struct exec_report *rep, int e)
 {
 	rep->err = e;
 	if (rep->errfd >= 0)
@@ -252,7 +260,7 @@ static __attribute__((noreturn)) void exec_failed(struct exec_report *rep, int e
 
 /* In the vfork child of the guardian: it shares the guardian's memory until
  * execve, so it only makes system calls. */
-static __attribute__((noreturn)) void command_child(const struct pm_spawn *spec, const char *path,
+static CHILD_CODE __attribute__((noreturn)) void command_child(const struct pm_spawn *spec, const char *path,
                                                     char *listen_pid, struct exec_report *rep)
 {
 	rep->started = 1;
@@ -306,12 +314,43 @@ static int above_handed(int fd, size_t nfds)
  * pipe reports the exec's errno). */
 static bool vfork_shared;
 
+/* Once vfork is known to share the memory, a run starts by
+ * clone(CLONE_VM) without CLONE_VFORK: the guardian goes back to waiting
+ * at once instead of being woken in the middle of the command's execve,
+ * on the same CPU (20 us of trigger latency here). The child then shares
+ * what it reads until it execs: the run's spec (copied here), its text
+ * (go_text, which no message overwrites while a tree runs), its stack and
+ * the report of an exec that failed, read when the child is reaped. */
+static struct cloned_run {
+	struct pm_spawn spec;
+	const char *path;
+	char *listen_pid;
+} cloned_run;
+static struct exec_report cloned_report = {.errfd = -1};
+static char cloned_stack[64 * 1024] __attribute__((aligned(16)));
+
+static CHILD_CODE int cloned_child(void *arg)
+{
+	struct cloned_run *c = arg;
+	command_child(&c->spec, c->path, c->listen_pid, &cloned_report);
+}
+
 /* vfork in a frame of its own: the guardian's locals stay out of reach of
  * the child, which shares the memory until it execs. vfork returns once
- * the child has exec'd (past the point where exec can fail) or exited. */
+ * the child has exec'd (past the point where exec can fail) or exited.
+ * With `may_clone` (spec, path and argv stay in place until the child is
+ * reaped) and a vfork that shared the memory before, clone instead (see
+ * cloned_run): an exec failure then shows when the child is reaped. */
 static __attribute__((noinline)) pid_t start_command(const struct pm_spawn *spec, const char *path,
-                                                     char *listen_pid, int *exec_errno)
+                                                     char *listen_pid, bool may_clone, int *exec_errno)
 {
+	if (vfork_shared && may_clone) {
+		cloned_run = (struct cloned_run){.spec = *spec, .path = path, .listen_pid = listen_pid};
+		cloned_report = (struct exec_report){.errfd = -1};
+		pid_t pid = clone(cloned_child, cloned_stack + sizeof cloned_stack, CLONE_VM | SIGCHLD, &cloned_run);
+		*exec_errno = pid < 0 ? errno : 0;
+		return pid;
+	}
 	struct exec_report rep = {.started = 0, .err = 0, .errfd = -1};
 	int pipe_fds[2] = {-1, -1}; /* in memory: vfork may not clobber it */
 	if (!vfork_shared) {
@@ -356,15 +395,16 @@ struct guard {
 	int held[MAX_FDS];   /* fds, moved above 0-2 (the runs' stdio) */
 	pid_t leader;        /* the command's first process, -1 once it ended */
 	bool running;        /* a tree runs */
+	int exec_err;        /* a cloned leader's exec failed: 'F', not 'E', once its tree is gone */
 	int stop_signal;     /* of the current run: sent when the caller dies */
 	unsigned stop_timeout_ms;
 };
 
 /* Starts one run; false (after an 'F' message) when it could not start. */
-static bool run(struct guard *g, const struct pm_spawn *spec, const char *path, char *listen_pid)
+static bool run(struct guard *g, const struct pm_spawn *spec, const char *path, char *listen_pid, bool may_clone)
 {
 	int exec_errno = 0;
-	pid_t leader = start_command(spec, path, listen_pid, &exec_errno);
+	pid_t leader = start_command(spec, path, listen_pid, may_clone, &exec_errno);
 	if (leader < 0 || exec_errno) {
 		if (leader > 0)
 			while (waitpid(leader, NULL, 0) < 0 && errno == EINTR)
@@ -510,7 +550,7 @@ static void run_received(struct guard *g, const struct go *hdr, size_t got, int 
 		                        .stop_timeout_ms = hdr->stop_timeout_ms,
 		                        .fds = g->fds,
 		                        .nfds = g->nfds};
-		run(g, &spec, path, listen_pid);
+		run(g, &spec, path, listen_pid, !map);
 	}
 	if (!g->running) /* nothing started: no stdio held while idle */
 		for (int i = 0; i < 3; i++)
@@ -610,7 +650,7 @@ static __attribute__((noreturn)) void guardian(struct guard *g, const struct pm_
 	if (first) {
 		struct pm_spawn moved = *first;
 		moved.fds = g->fds;
-		if (!run(g, &moved, path, listen_pid) && !g->keep)
+		if (!run(g, &moved, path, listen_pid, false) && !g->keep)
 			_exit(0);
 	}
 	if (!g->running) /* idle: each run brings its stdio */
@@ -628,13 +668,18 @@ static __attribute__((noreturn)) void guardian(struct guard *g, const struct pm_
 					continue;
 				/* ECHILD: the whole tree is gone. */
 				g->running = false;
+				int exec_err = g->exec_err;
+				g->exec_err = 0;
+				if (exec_err) /* the run did not start after all */
+					send_msg(g->sock, 'F', exec_err);
 				if (!g->keep || g->sock < 0)
 					_exit(0);
 				/* Idle, it holds none of the run's stdio: a reader of
 				 * the caller's old stdout sees its end. */
 				for (int i = 0; i < 3; i++)
 					close(i);
-				send_msg(g->sock, 'E', 0);
+				if (!exec_err)
+					send_msg(g->sock, 'E', 0);
 				kill_at = 0;
 				break;
 			}
@@ -642,7 +687,11 @@ static __attribute__((noreturn)) void guardian(struct guard *g, const struct pm_
 				break;
 			if (si.si_pid == g->leader) {
 				int status = si.si_code == CLD_EXITED ? (si.si_status & 0xff) << 8 : si.si_status & 0x7f;
-				send_msg(g->sock, 'X', status);
+				/* Set only by a cloned child whose exec failed. */
+				g->exec_err = cloned_report.err;
+				cloned_report.err = 0;
+				if (!g->exec_err)
+					send_msg(g->sock, 'X', status);
 				g->leader = -1;
 			}
 		}
