@@ -348,8 +348,11 @@ static __attribute__((noinline)) pid_t start_command(const struct pm_spawn *spec
 		cloned_run = (struct cloned_run){.spec = *spec, .path = path, .listen_pid = listen_pid};
 		cloned_report = (struct exec_report){.errfd = -1};
 		pid_t pid = clone(cloned_child, cloned_stack + sizeof cloned_stack, CLONE_VM | SIGCHLD, &cloned_run);
-		*exec_errno = pid < 0 ? errno : 0;
-		return pid;
+		if (pid > 0) {
+			*exec_errno = 0;
+			return pid;
+		}
+		/* Refused (a seccomp filter, say): vfork still may work. */
 	}
 	struct exec_report rep = {.started = 0, .err = 0, .errfd = -1};
 	int pipe_fds[2] = {-1, -1}; /* in memory: vfork may not clobber it */
