@@ -14,7 +14,8 @@
  *
  * A kept guardian outlives its runs: cloned once (before the watcher's
  * scan, while the caller is small), it starts each next run itself, so a
- * restart costs a vfork and an exec, not a clone of the caller's memory.
+ * restart costs a vfork (or a clone that shares the guardian's memory) and
+ * an exec, not a copy of the caller's memory.
  *
  * Protocol on a SOCK_SEQPACKET pair, fixed-size messages (struct msg):
  *   guardian -> caller: 'F' errno (the run did not start: at once, or,
@@ -346,7 +347,6 @@ static __attribute__((noinline)) pid_t start_command(const struct pm_spawn *spec
 {
 	if (vfork_shared && may_clone) {
 		cloned_run = (struct cloned_run){.spec = *spec, .path = path, .listen_pid = listen_pid};
-		cloned_report = (struct exec_report){.errfd = -1};
 		pid_t pid = clone(cloned_child, cloned_stack + sizeof cloned_stack, CLONE_VM | SIGCHLD, &cloned_run);
 		if (pid > 0) {
 			*exec_errno = 0;

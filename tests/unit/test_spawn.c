@@ -10,6 +10,11 @@
 #include "pymon.h"
 
 #include <errno.h>
+#include <linux/filter.h>
+#include <linux/sched.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/syscall.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -348,6 +353,52 @@ TEST(kept_guardian_stays_after_an_exec_failure)
 	CHECK(c.pid == guard);
 	pm_child_reap(&c, 5000);
 	CHECK(!alive(guard));
+}
+
+/* Refuses clone(CLONE_VM) without CLONE_VFORK with EPERM, as a seccomp
+ * filter of a container might; vfork, fork and clone3 stay allowed. */
+static int refuse_shared_clone(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+		BPF_STMT(BPF_ALU | BPF_AND | BPF_K, CLONE_VM | CLONE_VFORK),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, CLONE_VM, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+	};
+	struct sock_fprog prog = {.len = sizeof f / sizeof f[0], .filter = f};
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+TEST(kept_guardian_falls_back_to_vfork_where_clone_is_refused)
+{
+	/* In a process of its own: the filter cannot be taken back. */
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		if (refuse_shared_clone() < 0)
+			_exit(3);
+		struct pm_child c;
+		if (pm_child_open(&c, NULL, 0) < 0)
+			_exit(4);
+		char *argv[] = {"true", NULL};
+		/* The first run vforks; the later ones would clone. */
+		for (int i = 0; i < 3; i++) {
+			int status = run_kept(&c, argv, envp, NULL, 0);
+			if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+				_exit(10 + i);
+		}
+		pm_child_reap(&c, 5000);
+		_exit(0);
+	}
+	int status;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status));
+	CHECK_INT(WEXITSTATUS(status), 0);
 }
 
 TEST(kept_guardian_takes_an_environment_larger_than_one_message)
