@@ -25,35 +25,13 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 if os.environ.get("PYMON_INSTALLED") != "1":
     sys.path.insert(0, os.path.dirname(HERE))
 
-import importlib.util  # noqa: E402
-
-# The integration runner's result class: one output format for both runners.
-_spec = importlib.util.spec_from_file_location("integration_run", os.path.join(ROOT, "tests", "integration", "run.py"))
-_mod = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_mod)
-Result = _mod.Result
+from run import run  # noqa: E402  (tests/integration/run.py: one output format for both runners)
 
 
 def main():
     import pymon
     print("pymon from %s%s" % (pymon._pymon.__file__, " (ASan+UBSan)" if os.environ.get("PYMON_SANITIZED") else ""))
-    suite = unittest.TestLoader().discover(HERE, pattern="test_*.py", top_level_dir=HERE)
-    filters = sys.argv[1:]
-
-    def flatten(s):
-        for t in s:
-            if isinstance(t, unittest.TestSuite):
-                yield from flatten(t)
-            else:
-                yield t
-
-    tests = [t for t in flatten(suite) if not filters or any(f in t.id() for f in filters)]
-    runner = unittest.TextTestRunner(stream=sys.stdout, resultclass=Result, verbosity=0)
-    result = runner.run(unittest.TestSuite(tests))
-    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    passed = result.testsRun - failed - len(result.skipped) - len(result.expectedFailures)
-    print("python: %d passed, %d failed, %d skipped" % (passed, failed, len(result.skipped)))
-    sys.exit(1 if failed else 0)
+    sys.exit(run(HERE, "python", sys.argv[1:]))
 
 
 if __name__ == "__main__":

@@ -40,10 +40,11 @@ class Result(unittest.TextTestResult):
         self.stream.write("     %s\n" % reason)
 
 
-def main():
-    loader = unittest.TestLoader()
-    suite = loader.discover(HERE, pattern="test_*.py", top_level_dir=HERE)
-    filters = sys.argv[1:]
+def run(here, label, argv):
+    """Discovers test_*.py under here, runs those whose id contains one of
+    argv (all when argv is empty), prints one line per test and ends with
+    'LABEL: N passed, N failed, N skipped'. Returns the exit status."""
+    suite = unittest.TestLoader().discover(here, pattern="test_*.py", top_level_dir=here)
 
     def flatten(s):
         for t in s:
@@ -52,14 +53,14 @@ def main():
             else:
                 yield t
 
-    tests = [t for t in flatten(suite) if not filters or any(f in t.id() for f in filters)]
+    tests = [t for t in flatten(suite) if not argv or any(f in t.id() for f in argv)]
     runner = unittest.TextTestRunner(stream=sys.stdout, resultclass=Result, verbosity=0)
     result = runner.run(unittest.TestSuite(tests))
-    failed = len(result.failures) + len(result.errors)
-    passed = result.testsRun - failed - len(result.skipped)
-    print("integration: %d passed, %d failed, %d skipped" % (passed, failed, len(result.skipped)))
-    sys.exit(1 if failed else 0)
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    passed = result.testsRun - failed - len(result.skipped) - len(result.expectedFailures)
+    print("%s: %d passed, %d failed, %d skipped" % (label, passed, failed, len(result.skipped)))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(run(HERE, "integration", sys.argv[1:]))
