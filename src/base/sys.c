@@ -27,6 +27,7 @@ static int sys_inotify_add_watch(int fd, const char *path, uint32_t mask)
 		.inotify_init1 = inotify_init1, .inotify_add_watch = sys_inotify_add_watch,          \
 		.inotify_rm_watch = inotify_rm_watch, .read = read, .openat = sys_openat,            \
 		.getdents64 = sys_getdents64, .epoll_wait = epoll_wait, .fstatfs = fstatfs,          \
+		.readlink = readlink,                                                                \
 	}
 
 const struct pm_sys_ops pm_sys_real = REAL_OPS;

@@ -29,6 +29,7 @@ struct pm_sys_ops {
 	ssize_t (*getdents64)(int fd, void *buf, size_t len);
 	int (*epoll_wait)(int epfd, struct epoll_event *ev, int max, int timeout);
 	int (*fstatfs)(int fd, struct statfs *buf);
+	ssize_t (*readlink)(const char *path, char *buf, size_t len);
 };
 
 extern struct pm_sys_ops pm_sys;

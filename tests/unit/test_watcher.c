@@ -412,3 +412,54 @@ TEST(watcher_root_back_with_its_parents_in_one_race)
 	CHECK_CONTAINS(s.last, "x.py");
 	pymon_watcher_free(w);
 }
+
+/* Watches name the directory the scan holds open through /proc/PID/fd/N,
+ * and through /proc/self/fd/N where /proc is not this process's own (a
+ * pid namespace without its own /proc: "/proc/PID" there is another
+ * process, whose descriptor N may be any directory). */
+static char watched_as[2][64];
+static int nwatched_as;
+static int recording_add(int fd, const char *path, uint32_t mask)
+{
+	if (nwatched_as < 2)
+		snprintf(watched_as[nwatched_as++], sizeof watched_as[0], "%s", path);
+	return pm_sys_real.inotify_add_watch(fd, path, mask);
+}
+
+static ssize_t foreign_proc(const char *path, char *buf, size_t len)
+{
+	if (strcmp(path, "/proc/self") == 0) {
+		snprintf(buf, len, "%d", (int)getpid() + 1);
+		return (ssize_t)strlen(buf);
+	}
+	return pm_sys_real.readlink(path, buf, len);
+}
+
+static void watch_paths_start_with(const char *prefix)
+{
+	mk("a");
+	struct seen s = {0};
+	pymon_error err = {0};
+	pymon_watcher *w = make(&s, 0, &err);
+	nwatched_as = 0;
+	pm_sys.inotify_add_watch = recording_add;
+	CHECK_INT(pymon_watcher_start(w, &err), 0);
+	CHECK_INT(nwatched_as, 2); /* the root and a */
+	for (int i = 0; i < nwatched_as; i++)
+		CHECK(strncmp(watched_as[i], prefix, strlen(prefix)) == 0);
+	CHECK_INT((int)pymon_watcher_watch_count(w), 2);
+	pymon_watcher_free(w);
+}
+
+TEST(watcher_watches_name_the_open_directory_by_pid)
+{
+	char prefix[64];
+	snprintf(prefix, sizeof prefix, "/proc/%d/fd/", (int)getpid());
+	watch_paths_start_with(prefix);
+}
+
+TEST(watcher_watches_name_self_where_proc_is_another_namespaces)
+{
+	pm_sys.readlink = foreign_proc;
+	watch_paths_start_with("/proc/self/fd/");
+}
