@@ -50,4 +50,8 @@ setup(ext_modules=[Extension(
     include_dirs=include_dirs,
     define_macros=macros,
     extra_compile_args=extra,
+    # Bound at load, as the Makefile links py-mon: a run the guardian starts
+    # by clone() must not enter the dynamic linker's lazy resolver (on its
+    # small stack, with the guardian's TLS) for the first setpgid() or dup2().
+    extra_link_args=["-Wl,-z,now", "-Wl,-z,relro"],
 )])

@@ -165,3 +165,12 @@ class MainTest(TempDirTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class LinkingTest(unittest.TestCase):
+    def test_extension_binds_every_symbol_at_load(self):
+        # A run the kept guardian starts by clone() shares the guardian's
+        # TLS on a 64 KiB stack: it must not enter the lazy resolver.
+        r = subprocess.run(["readelf", "-d", pymon._pymon.__file__], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("BIND_NOW", r.stdout)

@@ -97,7 +97,8 @@ static struct proc_entry {
 	pid_t pid, ppid;
 } procs[MAX_PROCS];
 
-static size_t put_uint(char *p, unsigned long v)
+/* Also called by the command's child (LISTEN_PID): not instrumented. */
+static __attribute__((no_sanitize_address)) size_t put_uint(char *p, unsigned long v)
 {
 	char tmp[24];
 	size_t n = 0;
@@ -251,6 +252,52 @@ struct exec_report {
  * warning on the command's stderr before every noreturn call). */
 #define CHILD_CODE __attribute__((no_sanitize_address))
 
+/* A system call that returns -errno rather than setting errno: a cloned
+ * child shares the guardian's thread-local storage, errno included, and the
+ * guardian goes on running (a failed kill() there could change the reason
+ * an exec failed). Where it is not written, runs are never cloned. */
+#if defined(__x86_64__)
+#define CHILD_RAW_SYSCALL 1
+static CHILD_CODE inline long child_syscall3(long nr, long a, long b, long c)
+{
+	long ret;
+	__asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+	return ret;
+}
+#elif defined(__aarch64__)
+#define CHILD_RAW_SYSCALL 1
+static CHILD_CODE inline long child_syscall3(long nr, long a, long b, long c)
+{
+	register long x8 __asm__("x8") = nr, x0 __asm__("x0") = a, x1 __asm__("x1") = b, x2 __asm__("x2") = c;
+	__asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
+	return x0;
+}
+#else
+#define CHILD_RAW_SYSCALL 0
+#endif
+
+/* dup2 and execve in the child: 0 or an errno, never errno itself. */
+static CHILD_CODE inline int child_dup2(int from, int to)
+{
+#if CHILD_RAW_SYSCALL
+	long r = child_syscall3(SYS_dup3, from, to, 0); /* from > to here: dup3 == dup2 */
+	return r < 0 ? (int)-r : 0;
+#else
+	return dup2(from, to) < 0 ? errno : 0;
+#endif
+}
+
+static CHILD_CODE inline int child_execve(const char *path, char *const argv[], char *const envp[])
+{
+#if CHILD_RAW_SYSCALL
+	long r = child_syscall3(SYS_execve, (long)path, (long)argv, (long)envp);
+	return r < 0 ? (int)-r : ENOEXEC;
+#else
+	execve(path, argv, envp);
+	return errno ? errno : ENOEXEC;
+#endif
+}
+
 static CHILD_CODE __attribute__((noreturn)) void exec_failed(struct exec_report *rep, int e)
 {
 	rep->err = e;
@@ -278,9 +325,11 @@ static CHILD_CODE __attribute__((noreturn)) void command_child(const struct pm_s
 	int tmp[MAX_FDS];
 	for (size_t i = 0; i < spec->nfds; i++)
 		tmp[i] = fcntl(spec->fds[i], F_DUPFD_CLOEXEC, (int)(3 + spec->nfds));
-	for (size_t i = 0; i < spec->nfds; i++)
-		if (tmp[i] < 0 || dup2(tmp[i], (int)(3 + i)) < 0)
-			exec_failed(rep, tmp[i] < 0 ? EBADF : errno);
+	for (size_t i = 0; i < spec->nfds; i++) {
+		int e = tmp[i] < 0 ? EBADF : child_dup2(tmp[i], (int)(3 + i));
+		if (e)
+			exec_failed(rep, e);
+	}
 	/* Everything above the handed descriptors closes, errfd on exec. */
 	unsigned first = 3 + (unsigned)spec->nfds;
 	if (rep->errfd < 0) {
@@ -297,8 +346,7 @@ static CHILD_CODE __attribute__((noreturn)) void command_child(const struct pm_s
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	execve(path, spec->argv, spec->envp);
-	exec_failed(rep, errno ? errno : ENOEXEC);
+	exec_failed(rep, child_execve(path, spec->argv, spec->envp));
 }
 
 /* The write end of the exec pipe goes above the handed descriptors' places. */
@@ -320,7 +368,7 @@ static bool vfork_shared;
  * at once instead of being woken in the middle of the command's execve,
  * on the same CPU (20 us of trigger latency here). The child then shares
  * what it reads until it execs: the run's spec (copied here), its text
- * (go_text, which no message overwrites while a tree runs), its stack and
+ * (go_text: a message that comes while a tree runs goes to busy_text), its stack and
  * the report of an exec that failed, read when the child is reaped. */
 static struct cloned_run {
 	struct pm_spawn spec;
@@ -345,7 +393,7 @@ static CHILD_CODE int cloned_child(void *arg)
 static __attribute__((noinline)) pid_t start_command(const struct pm_spawn *spec, const char *path,
                                                      char *listen_pid, bool may_clone, int *exec_errno)
 {
-	if (vfork_shared && may_clone) {
+	if (CHILD_RAW_SYSCALL && vfork_shared && may_clone) {
 		cloned_run = (struct cloned_run){.spec = *spec, .path = path, .listen_pid = listen_pid};
 		pid_t pid = clone(cloned_child, cloned_stack + sizeof cloned_stack, CLONE_VM | SIGCHLD, &cloned_run);
 		if (pid > 0) {
@@ -428,7 +476,7 @@ static bool run(struct guard *g, const struct pm_spawn *spec, const char *path, 
 /* A run's text and its argv/envp arrays: here for the usual sizes (no
  * system call, no page fault after the first run), in a mapping of their
  * own above. */
-static char go_text[GO_CHUNK];
+static char go_text[GO_CHUNK], busy_text[GO_CHUNK];
 static char *go_ptrs[1024];
 
 /* A descriptor the guardian (or the caller: a host whose stdio is closed
@@ -487,12 +535,13 @@ static int take_descriptors(const struct go *hdr, int *got, size_t ngot, bool tr
 	return err;
 }
 
-/* A 'G' message, whose first `got` bytes of text are in go_text: takes the
- * messages that continue it, builds argv and envp, starts the run. */
-static void run_received(struct guard *g, const struct go *hdr, size_t got, int err)
+/* A 'G' message, whose first `got` bytes of text are in `first` (go_text,
+ * or busy_text while a tree runs): takes the messages that continue it,
+ * builds argv and envp, starts the run. */
+static void run_received(struct guard *g, const struct go *hdr, char *first, size_t got, int err)
 {
 	size_t nptr = (size_t)hdr->argc + hdr->envc + 2;
-	char *text = go_text, **ptrs = go_ptrs;
+	char *text = first, **ptrs = go_ptrs;
 	void *map = NULL;
 	size_t size = 0;
 	if (hdr->len > sizeof go_text || nptr > sizeof go_ptrs / sizeof go_ptrs[0]) {
@@ -504,13 +553,13 @@ static void run_received(struct guard *g, const struct go *hdr, size_t got, int 
 		} else {
 			ptrs = map;
 			text = (char *)(ptrs + nptr);
-			memcpy(text, go_text, got < hdr->len ? got : hdr->len);
+			memcpy(text, first, got < hdr->len ? got : hdr->len);
 		}
 	}
 	while (got < hdr->len) {
 		/* Without a place for it (ENOMEM) the rest is read and dropped. */
-		bool room = map || text == go_text;
-		ssize_t n = recv(g->sock, room ? text + got : go_text, room ? hdr->len - got : sizeof go_text, 0);
+		bool room = map || text == first;
+		ssize_t n = recv(g->sock, room ? text + got : first, room ? hdr->len - got : GO_CHUNK, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -569,7 +618,10 @@ static void caller_message(struct guard *g, uint64_t *kill_at)
 		struct msg m;
 		struct go g;
 	} in;
-	struct iovec iov[2] = {{.iov_base = &in, .iov_len = sizeof in}, {.iov_base = go_text, .iov_len = sizeof go_text}};
+	/* While a tree runs, a cloned child may still read go_text before its
+	 * exec: a message then lands elsewhere. */
+	char *text = g->running ? busy_text : go_text;
+	struct iovec iov[2] = {{.iov_base = &in, .iov_len = sizeof in}, {.iov_base = text, .iov_len = GO_CHUNK}};
 	union {
 		char buf[CMSG_SPACE(GO_FDS * sizeof(int))];
 		struct cmsghdr align;
@@ -599,13 +651,13 @@ static void caller_message(struct guard *g, uint64_t *kill_at)
 	}
 	if (n >= (ssize_t)sizeof in.g && in.g.type == 'G' && !g->running) {
 		int err = take_descriptors(&in.g, fds, nfds, truncated);
-		run_received(g, &in.g, (size_t)n - sizeof in.g, err);
+		run_received(g, &in.g, text, (size_t)n - sizeof in.g, err);
 		return;
 	}
 	for (size_t k = 0; k < nfds; k++)
 		close(fds[k]);
 	if (n >= (ssize_t)sizeof in.g && in.g.type == 'G') {
-		run_received(g, &in.g, (size_t)n - sizeof in.g, EBUSY);
+		run_received(g, &in.g, text, (size_t)n - sizeof in.g, EBUSY);
 		return;
 	}
 	if (n != (ssize_t)sizeof in.m || !g->running)
