@@ -40,7 +40,7 @@ if QUICK:
              growth=[1000, 10000], idle_s=3, flood_n=20000, flood_reps=1, burst_n=5000,
              burst_quiet=2, burst_cap=5, ready_timeout=30, growth_timeout=10, big_timeout=40)
 else:
-    C = dict(lat_reps=30, restart_reps=10, ready_reps_core=5, ready_reps_peer=5, slow_reps=3,
+    C = dict(lat_reps=100, restart_reps=10, ready_reps_core=5, ready_reps_peer=5, slow_reps=3,
              growth=[1000, 10000, 100000], idle_s=10, flood_n=100000, flood_reps=3, burst_n=5000,
              burst_quiet=4, burst_cap=30, ready_timeout=60, growth_timeout=60, big_timeout=40)
 FILES_PER_DIR = 10

@@ -11,7 +11,9 @@
  * A kept guardian (pm_child_open, or pm_spawn with keep) stays once its
  * tree is gone and takes the next run: no clone of the caller then, the
  * run starts at the guardian's vfork, or clone(CLONE_VM) once vfork proved
- * the memory shared (the restart latency is one exec).
+ * the memory shared, on x86-64 and arm64 (the child's dup2 and execve are
+ * raw system calls there: it shares the guardian's errno). The restart
+ * latency is one exec.
  * Each run carries its argv and environment, the caller's stdin, stdout
  * and stderr (SCM_RIGHTS; an idle guardian holds none) and, where it
  * changed, its working directory; the handed descriptors are those the
