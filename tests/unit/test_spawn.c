@@ -324,6 +324,25 @@ TEST(kept_guardian_starts_each_run_itself_with_its_env_and_cwd)
 	rmdir(dir);
 }
 
+/* Valgrind ends a child whose execve fails before the child can say why:
+ * exec failures other than the first checks are not looked at under it. */
+static bool under_valgrind(void)
+{
+	const char *preload = getenv("LD_PRELOAD");
+	return preload && strstr(preload, "vgpreload");
+}
+
+/* An executable script whose interpreter does not exist (execve: ENOENT),
+ * at the mkstemp template `path`. */
+static void write_script_without_interpreter(char *path)
+{
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	CHECK(write(fd, "#!/no/such/interpreter\n", 23) == 23);
+	close(fd);
+	chmod(path, 0755);
+}
+
 TEST(kept_guardian_stays_after_an_exec_failure)
 {
 	struct pm_child c;
@@ -332,19 +351,11 @@ TEST(kept_guardian_stays_after_an_exec_failure)
 	char *bad[] = {"/etc/passwd", NULL}, *good[] = {"true", NULL};
 	CHECK_INT(run_kept(&c, bad, envp, NULL, 0), -EACCES);
 	CHECK(c.idle && c.pid == guard && alive(guard));
-	/* A script whose interpreter is missing: execve's ENOENT, exactly.
-	 * (Not under valgrind: it ends a child whose execve fails before the
-	 * child can say why.) */
-	const char *preload = getenv("LD_PRELOAD");
-	bool valgrind = preload && strstr(preload, "vgpreload");
+	/* A script whose interpreter is missing: execve's ENOENT, exactly. */
 	char script[] = "/tmp/pymon-unit-noint-XXXXXX";
-	int fd = mkstemp(script);
-	CHECK(fd >= 0);
-	CHECK(write(fd, "#!/no/such/interpreter\n", 23) == 23);
-	close(fd);
-	chmod(script, 0755);
+	write_script_without_interpreter(script);
 	char *noint[] = {script, NULL};
-	if (!valgrind)
+	if (!under_valgrind())
 		CHECK_INT(run_kept(&c, noint, envp, NULL, 0), -ENOENT);
 	unlink(script);
 	CHECK(c.idle && c.pid == guard && alive(guard));
@@ -361,15 +372,10 @@ TEST(kept_guardian_stays_after_an_exec_failure)
  * 20 such signals each: the shared errno showed EINVAL in 8 of them. */
 TEST(kept_guardian_reports_the_execs_own_errno_while_it_handles_messages)
 {
-	const char *preload = getenv("LD_PRELOAD");
-	if (preload && strstr(preload, "vgpreload"))
-		return; /* valgrind ends a failed exec's child before it can say why */
+	if (under_valgrind())
+		return;
 	char script[] = "/tmp/pymon-unit-noint-XXXXXX";
-	int fd = mkstemp(script);
-	CHECK(fd >= 0);
-	CHECK(write(fd, "#!/no/such/interpreter\n", 23) == 23);
-	close(fd);
-	chmod(script, 0755);
+	write_script_without_interpreter(script);
 	struct pm_child c;
 	CHECK_INT(pm_child_open(&c, NULL, 0), 0);
 	char *good[] = {"true", NULL}, *noint[] = {script, NULL};
