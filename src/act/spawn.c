@@ -368,8 +368,9 @@ static bool vfork_shared;
  * at once instead of being woken in the middle of the command's execve,
  * on the same CPU (20 us of trigger latency here). The child then shares
  * what it reads until it execs: the run's spec (copied here), its text
- * (go_text: a message that comes while a tree runs goes to busy_text), its stack and
- * the report of an exec that failed, read when the child is reaped. */
+ * (go_text; a message that comes while a tree runs goes to busy_text),
+ * its stack and the report of an exec that failed, read when the child is
+ * reaped. */
 static struct cloned_run {
 	struct pm_spawn spec;
 	const char *path;

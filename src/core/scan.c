@@ -160,7 +160,7 @@ static void fd_link(char buf[48], const struct fd_prefix *p, int fd)
 	unsigned v = (unsigned)fd;
 	do
 		digits[n++] = (char)('0' + v % 10);
-	while ((v /= 10) && n < sizeof digits);
+	while ((v /= 10));
 	memcpy(buf, p->s, p->len);
 	for (size_t i = 0; i < n; i++)
 		buf[p->len + i] = digits[n - 1 - i];
