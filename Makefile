@@ -30,6 +30,10 @@ PM_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wformat-security -Wshadow -Ws
 # linker later, in py-mon or in its guardian (which would then map ld.so's
 # pages again), and the GOT read-only after start (relro).
 PM_LDFLAGS := -Wl,-z,now -Wl,-z,relro
+# The library starts one short-lived thread per large scan (core/scan.c);
+# glibc >= 2.34 has pthreads in libc, older ones need -pthread.
+PM_CFLAGS += -pthread
+PM_LDFLAGS += -pthread
 
 # SANITIZE=1: ASan + UBSan build into build-san/ (tests run against it).
 ifeq ($(SANITIZE),1)

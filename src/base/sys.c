@@ -2,6 +2,7 @@
 #include "base/sys.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/inotify.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -27,7 +28,8 @@ static int sys_inotify_add_watch(int fd, const char *path, uint32_t mask)
 		.inotify_init1 = inotify_init1, .inotify_add_watch = sys_inotify_add_watch,          \
 		.inotify_rm_watch = inotify_rm_watch, .read = read, .openat = sys_openat,            \
 		.getdents64 = sys_getdents64, .epoll_wait = epoll_wait, .fstatfs = fstatfs,          \
-		.readlink = readlink,                                                                \
+		.readlink = readlink, .pthread_create = pthread_create, .unshare = unshare,          \
+		.fchdir = fchdir,                                                                    \
 	}
 
 const struct pm_sys_ops pm_sys_real = REAL_OPS;

@@ -1,11 +1,12 @@
 /*
  * The syscall seam: every call the engine makes that tests need to fail on
- * demand (ENOSPC, EMFILE, EACCES, EINTR) goes through pm_sys. Production
+ * demand (ENOSPC, EMFILE, EACCES, EINTR, EPERM, EAGAIN) goes through pm_sys. Production
  * code never changes it; unit tests swap single entries and restore them.
  */
 #ifndef PM_SYS_H
 #define PM_SYS_H
 
+#include <pthread.h>
 #include <sys/types.h>
 #include <sys/epoll.h>
 #include <sys/statfs.h>
@@ -30,6 +31,10 @@ struct pm_sys_ops {
 	int (*epoll_wait)(int epfd, struct epoll_event *ev, int max, int timeout);
 	int (*fstatfs)(int fd, struct statfs *buf);
 	ssize_t (*readlink)(const char *path, char *buf, size_t len);
+	/* The scan's own thread and working directory (core/scan.c). */
+	int (*pthread_create)(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
+	int (*unshare)(int flags);
+	int (*fchdir)(int fd);
 };
 
 extern struct pm_sys_ops pm_sys;

@@ -14,6 +14,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -131,16 +134,19 @@ static const char *path_of(const struct pm_node *n, struct pm_buf *b)
 	return b->s;
 }
 
-/* How a watch names the directory the scan holds open: "/proc/PID/fd/"
- * where /proc is this process's own (it saves resolving "self" once per
- * directory: 4 % of a scan), else "/proc/self/fd/". Taken once per scan,
- * not cached, so a forked process never names its parent's descriptors. */
+/* How a watch names the directory the scan holds open. On the scan's own
+ * thread (pm_scan_aside()), as "." after an fchdir() into it: one
+ * component to resolve. Elsewhere through "/proc/PID/fd/" where /proc is
+ * this process's own (it saves resolving "self" once per directory: 4 %
+ * of a scan), else "/proc/self/fd/". Taken once per scan, not cached, so a
+ * forked process never names its parent's descriptors. */
 struct fd_prefix {
 	char s[32];
 	size_t len;
+	bool own_cwd;
 };
 
-static void fd_prefix_init(struct fd_prefix *p)
+static void fd_prefix_init(struct fd_prefix *p, const pymon_watcher *w)
 {
 	char self[24], pid[16];
 	int n = snprintf(pid, sizeof pid, "%d", (int)getpid());
@@ -149,6 +155,7 @@ static void fd_prefix_init(struct fd_prefix *p)
 		p->len = (size_t)snprintf(p->s, sizeof p->s, "/proc/%s/fd/", pid);
 	else
 		p->len = (size_t)snprintf(p->s, sizeof p->s, "/proc/self/fd/");
+	p->own_cwd = w->scan_owns_cwd;
 }
 
 /* The prefix and fd's digits into buf (48 bytes), without printf: it runs
@@ -209,12 +216,20 @@ static int watch_node(pymon_watcher *w, struct pm_node *n, struct dirref *up, co
 	}
 	/* Watch the directory we hold open, not the path: a rename between the
 	 * open and the watch cannot make us watch something else, and paths
-	 * longer than PATH_MAX work. The magic link must be followed, but it
-	 * names exactly that inode. Without /proc, the path it is. */
-	char proc[48];
-	fd_link(proc, pfx, fd);
-	int wd = pm_sys.inotify_add_watch(w->ifd, proc, PM_WATCH_MASK & ~(uint32_t)IN_DONT_FOLLOW);
-	e = errno;
+	 * longer than PATH_MAX work. "." after fchdir() is that inode; so is
+	 * the magic link, which must be followed. Without /proc, the path. */
+	int wd = -1;
+	e = EACCES; /* "." not tried (fchdir needs search permission) */
+	if (pfx->own_cwd && pm_sys.fchdir(fd) == 0) {
+		wd = pm_sys.inotify_add_watch(w->ifd, ".", PM_WATCH_MASK);
+		e = errno;
+	}
+	if (wd < 0 && e != ENOSPC && e != ENOMEM) {
+		char proc[48];
+		fd_link(proc, pfx, fd);
+		wd = pm_sys.inotify_add_watch(w->ifd, proc, PM_WATCH_MASK & ~(uint32_t)IN_DONT_FOLLOW);
+		e = errno;
+	}
 	if (wd < 0 && e == ENOENT) {
 		wd = pm_sys.inotify_add_watch(w->ifd, path_of(n, &path), PM_WATCH_MASK);
 		e = errno;
@@ -433,7 +448,7 @@ static int scan_queue(pymon_watcher *w, struct queue *q, bool report, pymon_erro
 	int ret = 0;
 	pymon_error first = {0};
 	struct fd_prefix pfx;
-	fd_prefix_init(&pfx);
+	fd_prefix_init(&pfx, w);
 	while (q->len) {
 		struct qitem it = pop(q);
 		struct pm_node *n = it.n;
@@ -559,6 +574,50 @@ int pm_scan(pymon_watcher *w, struct pm_root *root, struct pm_node *parent, cons
 	int r = scan_queue(w, &q, report, err);
 	free(q.items);
 	return r;
+}
+
+/* ---- the scan's own thread ------------------------------------------ */
+
+struct aside {
+	pymon_watcher *w;
+	int (*fn)(pymon_watcher *w, void *arg, pymon_error *err);
+	void *arg;
+	pymon_error *err;
+	int rc;
+};
+
+static void *aside_main(void *p)
+{
+	struct aside *a = p;
+	/* A working directory of its own: fchdir() here moves no other
+	 * thread's, and every other path the library opens is absolute
+	 * (roots are realpath()ed when added). Without it (unshare refused,
+	 * as some seccomp profiles do), watches go through /proc. */
+	a->w->scan_owns_cwd = pm_sys.unshare(CLONE_FS) == 0;
+	a->rc = a->fn(a->w, a->arg, a->err);
+	a->w->scan_owns_cwd = false;
+	return NULL;
+}
+
+int pm_scan_aside(pymon_watcher *w, int (*fn)(pymon_watcher *w, void *arg, pymon_error *err), void *arg,
+                  pymon_error *err)
+{
+	struct aside a = {w, fn, arg, err, 0};
+	sigset_t all, old;
+	pthread_t t;
+	/* The thread starts with every signal blocked: no handler of the
+	 * host's runs on it, and a signalfd of the host's still gets them. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pm_warn_hold(w);
+	int e = pm_sys.pthread_create(&t, NULL, aside_main, &a);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (e == 0)
+		pthread_join(t, NULL);
+	else
+		a.rc = fn(w, arg, err); /* no thread to be had: here, through /proc */
+	pm_warn_release(w);
+	return a.rc;
 }
 
 /*

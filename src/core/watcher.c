@@ -23,6 +23,14 @@
 
 #define EVBUF_LEN (64 * 1024)
 
+static void deliver(pymon_watcher *w, const char *msg)
+{
+	if (w && w->warn)
+		w->warn(msg, w->warn_data);
+	else
+		fprintf(stderr, "py-mon: warning: %s\n", msg);
+}
+
 void pm_warn(pymon_watcher *w, const char *fmt, ...)
 {
 	char msg[1024];
@@ -30,10 +38,22 @@ void pm_warn(pymon_watcher *w, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	if (w && w->warn)
-		w->warn(msg, w->warn_data);
-	else
-		fprintf(stderr, "py-mon: warning: %s\n", msg);
+	if (w && w->warnings_held && pm_buf_put(&w->held_warnings, msg, strlen(msg) + 1) == 0)
+		return;
+	deliver(w, msg);
+}
+
+void pm_warn_hold(pymon_watcher *w)
+{
+	w->warnings_held = true;
+}
+
+void pm_warn_release(pymon_watcher *w)
+{
+	w->warnings_held = false;
+	for (size_t off = 0; off < w->held_warnings.len; off += strlen(w->held_warnings.s + off) + 1)
+		deliver(w, w->held_warnings.s + off);
+	pm_buf_free(&w->held_warnings);
 }
 
 
@@ -157,8 +177,10 @@ PM_API void pymon_watcher_on_warning(pymon_watcher *w, pymon_warn_fn fn, void *u
 	w->warn_data = userdata;
 }
 
-static int start_root(pymon_watcher *w, struct pm_root *r, pymon_error *err)
+/* Scans root r (a struct pm_root), through pm_scan_aside(). */
+static int start_root(pymon_watcher *w, void *root, pymon_error *err)
 {
+	struct pm_root *r = root;
 	int rc = pm_root_git_setup(w, r);
 	if (rc < 0)
 		return pm_err(err, rc, "out of memory");
@@ -171,6 +193,18 @@ static int start_root(pymon_watcher *w, struct pm_root *r, pymon_error *err)
 	return 0;
 }
 
+static int start_roots(pymon_watcher *w, void *unused, pymon_error *err)
+{
+	(void)unused;
+	for (struct pymon_observer *o = w->observers; o; o = o->next)
+		for (struct pm_root *r = o->roots; r; r = r->next) {
+			int rc = start_root(w, r, err);
+			if (rc < 0)
+				return rc;
+		}
+	return 0;
+}
+
 PM_API int pymon_watcher_start(pymon_watcher *w, pymon_error *err)
 {
 	if (w->started)
@@ -178,12 +212,9 @@ PM_API int pymon_watcher_start(pymon_watcher *w, pymon_error *err)
 	for (struct pymon_observer *o = w->observers; o; o = o->next)
 		if (o->action && o->action->ops->prepare)
 			o->action->ops->prepare(o->action);
-	for (struct pymon_observer *o = w->observers; o; o = o->next)
-		for (struct pm_root *r = o->roots; r; r = r->next) {
-			int rc = start_root(w, r, err);
-			if (rc < 0)
-				return rc;
-		}
+	int rc = pm_scan_aside(w, start_roots, NULL, err);
+	if (rc < 0)
+		return rc;
 	w->started = true;
 	/* Commands start once every watch exists, so no change is missed. */
 	for (struct pymon_observer *o = w->observers; o; o = o->next)
@@ -288,7 +319,7 @@ PM_API int pymon_observer_add(pymon_observer *o, const char *path, pymon_error *
 		pp = &(*pp)->next;
 	*pp = r;
 	if (o->w->started)
-		return start_root(o->w, r, err);
+		return pm_scan_aside(o->w, start_root, r, err);
 	return 0;
 }
 

@@ -94,6 +94,11 @@ struct pymon_watcher {
 	size_t evbuf_len;
 	pymon_warn_fn warn;
 	void *warn_data;
+	/* While a scan runs on its own thread (core/scan.c): warnings wait,
+	 * NUL-separated, for the caller's thread, and that thread's working
+	 * directory is its own. */
+	struct pm_buf held_warnings;
+	bool warnings_held, scan_owns_cwd;
 	bool started, stopped, limit_warned;
 	int status;
 	uint64_t armed_ns;
@@ -115,6 +120,10 @@ struct pymon_watcher {
 };
 
 void pm_warn(pymon_watcher *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* From hold until release, warnings are kept, then delivered in order on
+ * the thread that calls release: no embedder code runs on a thread of ours. */
+void pm_warn_hold(pymon_watcher *w);
+void pm_warn_release(pymon_watcher *w);
 /* Called by an action whose processes are all gone: while terminating,
  * stops the loop once no action is busy. */
 void pm_watcher_action_idle(pymon_watcher *w);

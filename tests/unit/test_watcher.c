@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -413,17 +415,36 @@ TEST(watcher_root_back_with_its_parents_in_one_race)
 	pymon_watcher_free(w);
 }
 
-/* Watches name the directory the scan holds open through /proc/PID/fd/N,
- * and through /proc/self/fd/N where /proc is not this process's own (a
- * pid namespace without its own /proc: "/proc/PID" there is another
- * process, whose descriptor N may be any directory). */
-static char watched_as[2][64];
-static int nwatched_as;
+/* Watches name the directory the scan holds open: at start, on the scan's
+ * own thread, as "." after an fchdir() into it; where that thread cannot
+ * be had or cannot have a working directory of its own (and for scans
+ * while running), through /proc/PID/fd/N, or /proc/self/fd/N where /proc
+ * is not this process's own (a pid namespace without its own /proc:
+ * "/proc/PID" there is another process, whose descriptor N may be any
+ * directory). What the seam saw on which thread, with which signals
+ * blocked, is recorded for the checks. */
+static char watched_as[4][64];
+static int nwatched_as, adds_off_caller, adds_unblocked, chdirs_on_caller;
+static pthread_t caller;
 static int recording_add(int fd, const char *path, uint32_t mask)
 {
-	if (nwatched_as < 2)
+	if (nwatched_as < 4)
 		snprintf(watched_as[nwatched_as++], sizeof watched_as[0], "%s", path);
+	if (!pthread_equal(pthread_self(), caller))
+		adds_off_caller++;
+	sigset_t now;
+	pthread_sigmask(SIG_BLOCK, NULL, &now);
+	if (!sigismember(&now, SIGINT) || !sigismember(&now, SIGUSR1))
+		adds_unblocked++;
 	return pm_sys_real.inotify_add_watch(fd, path, mask);
+}
+
+static int (*fchdir_then)(int fd) = NULL; /* after recording: the real one when NULL */
+static int recording_fchdir(int fd)
+{
+	if (pthread_equal(pthread_self(), caller))
+		chdirs_on_caller++;
+	return fchdir_then ? fchdir_then(fd) : pm_sys_real.fchdir(fd);
 }
 
 static ssize_t foreign_proc(const char *path, char *buf, size_t len)
@@ -435,31 +456,177 @@ static ssize_t foreign_proc(const char *path, char *buf, size_t len)
 	return pm_sys_real.readlink(path, buf, len);
 }
 
-static void watch_paths_start_with(const char *prefix)
+static int eperm_unshare(int flags)
+{
+	(void)flags;
+	errno = EPERM;
+	return -1;
+}
+
+static int eagain_thread(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
+{
+	(void)t, (void)a, (void)fn, (void)arg;
+	return EAGAIN;
+}
+
+static int eacces_fchdir(int fd)
+{
+	(void)fd;
+	errno = EACCES;
+	return -1;
+}
+
+/* Starts a watcher on the temp dir holding a/ and checks that both
+ * watches were named with prefix (exactly, when exact). */
+static void watch_paths_start_with(const char *prefix, bool exact)
 {
 	mk("a");
 	struct seen s = {0};
 	pymon_error err = {0};
 	pymon_watcher *w = make(&s, 0, &err);
-	nwatched_as = 0;
+	nwatched_as = adds_off_caller = adds_unblocked = chdirs_on_caller = 0;
+	caller = pthread_self();
 	pm_sys.inotify_add_watch = recording_add;
+	pm_sys.fchdir = recording_fchdir;
 	CHECK_INT(pymon_watcher_start(w, &err), 0);
 	CHECK_INT(nwatched_as, 2); /* the root and a */
 	for (int i = 0; i < nwatched_as; i++)
-		CHECK(strncmp(watched_as[i], prefix, strlen(prefix)) == 0);
+		CHECK(exact ? strcmp(watched_as[i], prefix) == 0
+		            : strncmp(watched_as[i], prefix, strlen(prefix)) == 0);
 	CHECK_INT((int)pymon_watcher_watch_count(w), 2);
+	CHECK_INT(chdirs_on_caller, 0);
 	pymon_watcher_free(w);
 }
 
-TEST(watcher_watches_name_the_open_directory_by_pid)
+TEST(watcher_watches_each_directory_as_dot_on_a_thread_that_moves_only_its_own_cwd)
+{
+	char before[512], after[512];
+	CHECK(getcwd(before, sizeof before) != NULL);
+	sigset_t mask_before, mask_after;
+	pthread_sigmask(SIG_BLOCK, NULL, &mask_before);
+	watch_paths_start_with(".", true);
+	CHECK_INT(adds_off_caller, 2);
+	CHECK_INT(adds_unblocked, 0); /* no signal handler of the host's runs there */
+	CHECK(getcwd(after, sizeof after) != NULL);
+	CHECK_STR(after, before);
+	pthread_sigmask(SIG_BLOCK, NULL, &mask_after);
+	CHECK_INT(sigismember(&mask_after, SIGINT), sigismember(&mask_before, SIGINT));
+	CHECK_INT(sigismember(&mask_after, SIGUSR1), sigismember(&mask_before, SIGUSR1));
+}
+
+TEST(watcher_watches_a_directory_made_while_running_by_pid_on_the_callers_thread)
+{
+	mk("a");
+	struct seen s = {0};
+	pymon_error err = {0};
+	pymon_watcher *w = make(&s, 0, &err);
+	CHECK_INT(pymon_watcher_start(w, &err), 0);
+	nwatched_as = adds_off_caller = chdirs_on_caller = 0;
+	caller = pthread_self();
+	pm_sys.inotify_add_watch = recording_add;
+	pm_sys.fchdir = recording_fchdir;
+	mk("a/b");
+	touch("a/b/x.py");
+	pump(w, &s, 1, 3000);
+	CHECK_INT(nwatched_as, 1);
+	char prefix[64];
+	snprintf(prefix, sizeof prefix, "/proc/%d/fd/", (int)getpid());
+	CHECK(strncmp(watched_as[0], prefix, strlen(prefix)) == 0);
+	CHECK_INT(adds_off_caller, 0);
+	CHECK_INT(chdirs_on_caller, 0);
+	CHECK_INT((int)pymon_watcher_watch_count(w), 3);
+	pymon_watcher_free(w);
+}
+
+TEST(watcher_watches_name_the_open_directory_by_pid_where_unshare_is_refused)
 {
 	char prefix[64];
 	snprintf(prefix, sizeof prefix, "/proc/%d/fd/", (int)getpid());
-	watch_paths_start_with(prefix);
+	pm_sys.unshare = eperm_unshare;
+	watch_paths_start_with(prefix, false);
+	CHECK_INT(adds_off_caller, 2);
 }
 
 TEST(watcher_watches_name_self_where_proc_is_another_namespaces)
 {
+	pm_sys.unshare = eperm_unshare;
 	pm_sys.readlink = foreign_proc;
-	watch_paths_start_with("/proc/self/fd/");
+	watch_paths_start_with("/proc/self/fd/", false);
+}
+
+TEST(watcher_scans_on_the_callers_thread_when_no_thread_can_start)
+{
+	char prefix[64];
+	snprintf(prefix, sizeof prefix, "/proc/%d/fd/", (int)getpid());
+	pm_sys.pthread_create = eagain_thread;
+	watch_paths_start_with(prefix, false);
+	CHECK_INT(adds_off_caller, 0);
+}
+
+TEST(watcher_watches_by_pid_a_directory_it_cannot_fchdir_into)
+{
+	char prefix[64];
+	snprintf(prefix, sizeof prefix, "/proc/%d/fd/", (int)getpid());
+	fchdir_then = eacces_fchdir;
+	watch_paths_start_with(prefix, false);
+	CHECK_INT(adds_off_caller, 2);
+}
+
+/* Warnings raised while the scan runs on its own thread reach the
+ * embedder's callback on the embedder's thread, in the order raised,
+ * before start returns. */
+static char failed_dirs[2][512];
+static int nfailed_dirs, warned_off_caller;
+static char warned[2][512];
+static int nwarned;
+static ssize_t eio_in_x_and_y(int fd, void *buf, size_t len)
+{
+	char link[64], path[512];
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(link, path, sizeof path - 1);
+	path[n > 0 ? n : 0] = '\0';
+	const char *base = strrchr(path, '/');
+	if (base && (strcmp(base, "/x") == 0 || strcmp(base, "/y") == 0)) {
+		if (nfailed_dirs < 2)
+			snprintf(failed_dirs[nfailed_dirs++], sizeof failed_dirs[0], "%s", base + 1);
+		errno = EIO;
+		return -1;
+	}
+	return pm_sys_real.getdents64(fd, buf, len);
+}
+
+static void recording_warn(const char *msg, void *ud)
+{
+	(void)ud;
+	if (!pthread_equal(pthread_self(), caller))
+		warned_off_caller++;
+	if (nwarned < 2)
+		snprintf(warned[nwarned], sizeof warned[0], "%s", msg);
+	nwarned++;
+}
+
+TEST(watcher_delivers_the_scans_warnings_on_the_callers_thread_in_order)
+{
+	mk("x");
+	mk("y");
+	struct seen s = {0};
+	pymon_error err = {0};
+	pymon_watcher *w = make(&s, 0, &err);
+	pymon_watcher_on_warning(w, recording_warn, NULL);
+	caller = pthread_self();
+	nwatched_as = adds_off_caller = 0;
+	pm_sys.inotify_add_watch = recording_add;
+	pm_sys.getdents64 = eio_in_x_and_y;
+	CHECK_INT(pymon_watcher_start(w, &err), 0);
+	CHECK_INT(adds_off_caller, 3); /* the scan did run on its own thread */
+	CHECK_INT(nfailed_dirs, 2);
+	CHECK_INT(nwarned, 2);
+	CHECK_INT(warned_off_caller, 0);
+	for (int i = 0; i < 2 && i < nwarned; i++) {
+		char want[16];
+		snprintf(want, sizeof want, "/%s:", failed_dirs[i]);
+		CHECK_CONTAINS(warned[i], want);
+		CHECK_CONTAINS(warned[i], "cannot read");
+	}
+	pymon_watcher_free(w);
 }
