@@ -6,10 +6,16 @@
  * back, no allocation per entry. Prints the elapsed time and exits.
  * What py-mon pays beyond it, measured by building this walk with
  *   -DFLOOR_PROCFD='"/proc/self/fd/%d"'  watch the open descriptor, not the
- *                                        path (py-mon: "/proc/PID/fd/%d")
+ *                                        path (py-mon while running:
+ *                                        "/proc/PID/fd/%d")
+ *   -DFLOOR_FCHDIR                       watch it as "." after fchdir()
+ *                                        into it (py-mon's start scan, on
+ *                                        a thread with its own cwd)
  *   -DFLOOR_FSTAT                        one fstat per directory
  * (10,101 directories, medians of 7, AMD EPYC: 106 ms; /proc/self/fd 125;
- * /proc/PID/fd 123; fstat 112; py-mon's own scan 135.)
+ * /proc/PID/fd 123; fstat 112; py-mon's own scan 135. Medians of 15 on
+ * another day: path 119, /proc/self/fd 143, "." 116; py-mon 146 through
+ * /proc/PID/fd, 134 with ".".)
  *
  *   floor_scan DIR      ->  scan_ns=N dirs=N watches=N hwm_kb=N
  *
@@ -82,7 +88,7 @@ static void floor_walk_dir(struct floor_walk *w, size_t len, int dirfd)
 			w->path[len] = '/';
 			memcpy(w->path + len + 1, nm, nl + 1);
 			w->dirs++;
-#ifndef FLOOR_PROCFD
+#if !defined(FLOOR_PROCFD) && !defined(FLOOR_FCHDIR)
 			if (inotify_add_watch(w->ifd, w->path, FLOOR_MASK) >= 0)
 				w->watches++;
 #endif
@@ -91,6 +97,10 @@ static void floor_walk_dir(struct floor_walk *w, size_t len, int dirfd)
 			struct stat fst;
 			if (fd >= 0)
 				(void)fstat(fd, &fst);
+#endif
+#ifdef FLOOR_FCHDIR
+			if (fd >= 0 && fchdir(fd) == 0 && inotify_add_watch(w->ifd, ".", FLOOR_MASK) >= 0)
+				w->watches++;
 #endif
 #ifdef FLOOR_PROCFD
 			char proc[64];

@@ -24,17 +24,37 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Entries of one directory: records of [d_type][name\0]. */
+/* Entries of one directory: records of [d_type][length][name\0], the
+ * length capped at 255 (then strlen() says): each name is measured once. */
 struct listing {
 	char *buf;
 	size_t len, cap;
 };
 
+struct entry {
+	unsigned char type;
+	const char *name;
+	size_t len;
+};
+
+/* The entry at *off into e, *off moved past it; false at the end. */
+static bool next_entry(const struct listing *l, size_t *off, struct entry *e)
+{
+	if (*off >= l->len)
+		return false;
+	const unsigned char *r = (const unsigned char *)l->buf + *off;
+	e->type = r[0];
+	e->name = (const char *)r + 2;
+	e->len = r[1] < 255 ? r[1] : strlen(e->name);
+	*off += e->len + 3;
+	return true;
+}
+
 static int list_put(struct listing *l, unsigned char type, const char *name, size_t n)
 {
-	if (l->len + n + 2 > l->cap) {
+	if (l->len + n + 3 > l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 4096;
-		while (cap < l->len + n + 2)
+		while (cap < l->len + n + 3)
 			cap *= 2;
 		char *b = realloc(l->buf, cap);
 		if (!b)
@@ -43,6 +63,7 @@ static int list_put(struct listing *l, unsigned char type, const char *name, siz
 		l->cap = cap;
 	}
 	l->buf[l->len++] = (char)type;
+	l->buf[l->len++] = (char)(n < 255 ? n : 255);
 	memcpy(l->buf + l->len, name, n + 1);
 	l->len += n + 1;
 	return 0;
@@ -80,12 +101,10 @@ static int read_listing(int dirfd, struct listing *l)
  * saves two failed opens per directory. */
 static bool listing_has_ignore_file(const struct listing *l)
 {
-	for (size_t off = 0; off < l->len;) {
-		const char *name = l->buf + off + 1;
-		off += strlen(name) + 2;
-		if (name[0] == '.' && pm_is_ignore_file(name))
+	struct entry e;
+	for (size_t off = 0; next_entry(l, &off, &e);)
+		if (e.name[0] == '.' && pm_is_ignore_file(e.name))
 			return true;
-	}
 	return false;
 }
 
@@ -379,14 +398,11 @@ static void explain_budget(pymon_watcher *w, struct queue *q, struct pm_node *fi
 		}
 		if (vcs_on(n->root) && listing_has_ignore_file(&l))
 			pm_rules_load(w, n, fd);
-		for (size_t off = 0; off < l.len;) {
-			unsigned char type = (unsigned char)l.buf[off];
-			const char *name = l.buf + off + 1;
-			size_t len = strlen(name);
-			off += len + 2;
-			if (!entry_is_dir(fd, type, name) || pm_ignored(n, name, true, NULL, 0))
+		struct entry e;
+		for (size_t off = 0; next_entry(&l, &off, &e);) {
+			if (!entry_is_dir(fd, e.type, e.name) || pm_ignored(n, e.name, true, NULL, 0))
 				continue;
-			struct pm_node *c = pm_node_new(n->root, n, name, len);
+			struct pm_node *c = pm_node_new(n->root, n, e.name, e.len);
 			if (!c)
 				continue;
 			if (ntodo == captodo) {
@@ -506,19 +522,16 @@ static int scan_queue(pymon_watcher *w, struct queue *q, bool report, pymon_erro
 			*self = (struct dirref){.fd = fd, .refs = 1}; /* one for this loop */
 			nopen++;
 		}
-		for (size_t off = 0; off < l.len;) {
-			unsigned char type = (unsigned char)l.buf[off];
-			const char *name = l.buf + off + 1;
-			size_t len = strlen(name);
-			off += len + 2;
-			bool dir = entry_is_dir(fd, type, name);
+		struct entry e;
+		for (size_t off = 0; next_entry(&l, &off, &e);) {
+			bool dir = entry_is_dir(fd, e.type, e.name);
 			if (report)
-				pm_observer_event(n, name, PYMON_CREATE, dir, NULL);
+				pm_observer_event(n, e.name, PYMON_CREATE, dir, NULL);
 			/* n is new and a listing names each entry once: no child
 			 * can exist yet, so no lookup. */
-			if (!dir || pm_ignored(n, name, true, NULL, 0))
+			if (!dir || pm_ignored(n, e.name, true, NULL, 0))
 				continue;
-			struct pm_node *c = pm_node_new(n->root, n, name, len);
+			struct pm_node *c = pm_node_new(n->root, n, e.name, e.len);
 			if (!c || push(q, c, self) < 0) {
 				if (c)
 					pm_node_drop(w, c, -1);
@@ -676,22 +689,19 @@ int pm_resync(pymon_watcher *w, struct pm_node *top, pymon_error *err)
 			if (c->moving)
 				continue; /* its pending move settles it */
 			bool found = false;
-			for (size_t off = 0; off < l.len && !found;) {
-				const char *name = l.buf + off + 1;
-				off += strlen(name) + 2;
-				found = strcmp(name, c->name) == 0;
-			}
+			struct entry e;
+			for (size_t off = 0; !found && next_entry(&l, &off, &e);)
+				found = strcmp(e.name, c->name) == 0;
 			if (!found || pm_ignored(n, c->name, true, NULL, 0)) {
 				pm_observer_event(n, c->name, PYMON_DELETE, true, NULL);
 				pm_node_drop(w, c, -1);
 			}
 		}
 		/* Directories that appeared, or were replaced by another inode. */
-		for (size_t off = 0; off < l.len && ret == 0;) {
-			unsigned char type = (unsigned char)l.buf[off];
-			const char *name = l.buf + off + 1;
-			off += strlen(name) + 2;
-			if (!entry_is_dir(fd, type, name) || pm_ignored(n, name, true, NULL, 0))
+		struct entry e;
+		for (size_t off = 0; ret == 0 && next_entry(&l, &off, &e);) {
+			const char *name = e.name;
+			if (!entry_is_dir(fd, e.type, name) || pm_ignored(n, name, true, NULL, 0))
 				continue;
 			struct pm_node *c = pm_node_find_child(n, name);
 			struct stat cst;

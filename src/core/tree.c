@@ -298,7 +298,7 @@ int pm_node_open(const struct pm_node *n, const char *known)
 
 static size_t bucket_of(const pymon_watcher *w, int wd)
 {
-	return ((uint32_t)wd * 2654435761u) & (w->nbuckets - 1);
+	return (uint32_t)wd & (w->nbuckets - 1);
 }
 
 static int grow(pymon_watcher *w)
