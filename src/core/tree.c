@@ -296,6 +296,8 @@ int pm_node_open(const struct pm_node *n, const char *known)
 
 /* ---- wd table ------------------------------------------------------- */
 
+/* The wd itself: inotify gives wds out in sequence (cyclically), so they
+ * spread evenly, and a scan's inserts land in neighbouring buckets. */
 static size_t bucket_of(const pymon_watcher *w, int wd)
 {
 	return (uint32_t)wd & (w->nbuckets - 1);
