@@ -104,10 +104,10 @@ void pymon_watcher_on_warning(pymon_watcher *w, pymon_warn_fn fn, void *userdata
  * pymon_observe(); call it yourself when embedding with pymon_watcher_fd().
  * ENOSPC names fs.inotify.max_user_watches and its current value.
  * The scan runs on a short-lived thread of the library's, with every
- * signal blocked and a working directory of its own (the caller's is never
- * moved), while the caller waits; warnings reach the callback afterwards,
- * on the caller's thread. pymon_observer_add() on a started watcher scans
- * the same way. */
+ * signal but the faults blocked and a working directory of its own (the
+ * caller's is never moved), while the caller waits; warnings reach the
+ * callback afterwards, on the caller's thread. pymon_observer_add() on a
+ * started watcher scans the same way. */
 int pymon_watcher_start(pymon_watcher *w, pymon_error *err);
 
 /* The epoll descriptor: readable when pymon_watcher_dispatch() has work. */

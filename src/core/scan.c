@@ -250,8 +250,13 @@ static int watch_node(pymon_watcher *w, struct pm_node *n, struct dirref *up, co
 		e = errno;
 	}
 	if (wd < 0 && e == ENOENT) {
-		wd = pm_sys.inotify_add_watch(w->ifd, path_of(n, &path), PM_WATCH_MASK);
-		e = errno;
+		/* path_of() gives the bare name when out of memory: relative to a
+		 * moved working directory that would be another directory. */
+		const char *p = path_of(n, &path);
+		if (p[0] == '/') {
+			wd = pm_sys.inotify_add_watch(w->ifd, p, PM_WATCH_MASK);
+			e = errno;
+		}
 	}
 	if (wd < 0) {
 		if (e == ENOSPC && (w->poll_flags & PYMON_POLL_ON_LIMIT)) {
@@ -618,16 +623,29 @@ int pm_scan_aside(pymon_watcher *w, int (*fn)(pymon_watcher *w, void *arg, pymon
 	struct aside a = {w, fn, arg, err, 0};
 	sigset_t all, old;
 	pthread_t t;
-	/* The thread starts with every signal blocked: no handler of the
-	 * host's runs on it, and a signalfd of the host's still gets them. */
+	int cancel;
+	/* The thread starts with every signal blocked but the faults: no
+	 * handler of the host's runs on it for a signal sent to the process,
+	 * a signalfd of the host's still gets them, and a crash on it still
+	 * reaches the host's (or a sanitizer's) fault handler. */
 	sigfillset(&all);
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	sigdelset(&all, SIGSYS);
+	sigdelset(&all, SIGTRAP);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	pm_warn_hold(w);
 	int e = pm_sys.pthread_create(&t, NULL, aside_main, &a);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* The thread writes into this frame: a cancelled join must not
+	 * unwind it while the scan runs. */
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 	if (e == 0)
 		pthread_join(t, NULL);
-	else
+	pthread_setcancelstate(cancel, NULL);
+	if (e != 0)
 		a.rc = fn(w, arg, err); /* no thread to be had: here, through /proc */
 	pm_warn_release(w);
 	return a.rc;

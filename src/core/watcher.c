@@ -38,8 +38,13 @@ void pm_warn(pymon_watcher *w, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	if (w && w->warnings_held && pm_buf_put(&w->held_warnings, msg, strlen(msg) + 1) == 0)
+	if (w && w->warnings_held) {
+		/* Held for the caller's thread; out of memory, to stderr rather
+		 * than into the host's callback on a thread of ours. */
+		if (pm_buf_put(&w->held_warnings, msg, strlen(msg) + 1) < 0)
+			fprintf(stderr, "py-mon: warning: %s\n", msg);
 		return;
+	}
 	deliver(w, msg);
 }
 
@@ -50,10 +55,14 @@ void pm_warn_hold(pymon_watcher *w)
 
 void pm_warn_release(pymon_watcher *w)
 {
+	/* Taken out first: a callback may start another scan, which holds
+	 * warnings of its own in a fresh buffer. */
+	struct pm_buf held = w->held_warnings;
+	w->held_warnings = (struct pm_buf){0};
 	w->warnings_held = false;
-	for (size_t off = 0; off < w->held_warnings.len; off += strlen(w->held_warnings.s + off) + 1)
-		deliver(w, w->held_warnings.s + off);
-	pm_buf_free(&w->held_warnings);
+	for (size_t off = 0; off < held.len; off += strlen(held.s + off) + 1)
+		deliver(w, held.s + off);
+	pm_buf_free(&held);
 }
 
 
@@ -193,16 +202,28 @@ static int start_root(pymon_watcher *w, void *root, pymon_error *err)
 	return 0;
 }
 
-static int start_roots(pymon_watcher *w, void *unused, pymon_error *err)
+/* Scans the roots not scanned yet, counting them in *scanned (a size_t). */
+static int start_roots(pymon_watcher *w, void *scanned, pymon_error *err)
 {
-	(void)unused;
 	for (struct pymon_observer *o = w->observers; o; o = o->next)
 		for (struct pm_root *r = o->roots; r; r = r->next) {
+			if (r->node)
+				continue;
+			++*(size_t *)scanned;
 			int rc = start_root(w, r, err);
 			if (rc < 0)
 				return rc;
 		}
 	return 0;
+}
+
+static bool roots_left(const pymon_watcher *w)
+{
+	for (const struct pymon_observer *o = w->observers; o; o = o->next)
+		for (const struct pm_root *r = o->roots; r; r = r->next)
+			if (!r->node)
+				return true;
+	return false;
 }
 
 PM_API int pymon_watcher_start(pymon_watcher *w, pymon_error *err)
@@ -212,9 +233,15 @@ PM_API int pymon_watcher_start(pymon_watcher *w, pymon_error *err)
 	for (struct pymon_observer *o = w->observers; o; o = o->next)
 		if (o->action && o->action->ops->prepare)
 			o->action->ops->prepare(o->action);
-	int rc = pm_scan_aside(w, start_roots, NULL, err);
-	if (rc < 0)
-		return rc;
+	/* Again while roots are left: a warning callback, called after the
+	 * scan, may have added one. */
+	size_t scanned;
+	do {
+		scanned = 0;
+		int rc = pm_scan_aside(w, start_roots, &scanned, err);
+		if (rc < 0)
+			return rc;
+	} while (scanned && roots_left(w));
 	w->started = true;
 	/* Commands start once every watch exists, so no change is missed. */
 	for (struct pymon_observer *o = w->observers; o; o = o->next)

@@ -121,7 +121,8 @@ struct pymon_watcher {
 
 void pm_warn(pymon_watcher *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* From hold until release, warnings are kept, then delivered in order on
- * the thread that calls release: no embedder code runs on a thread of ours. */
+ * the thread that calls release: no embedder code runs on a thread of ours
+ * (out of memory, a warning goes to stderr at once). */
 void pm_warn_hold(pymon_watcher *w);
 void pm_warn_release(pymon_watcher *w);
 /* Called by an action whose processes are all gone: while terminating,

@@ -18,14 +18,14 @@
 
 static void mk(const char *rel)
 {
-	char p[512];
+	char p[1024];
 	snprintf(p, sizeof p, "%s/%s", pm_test_tmpdir(), rel);
 	CHECK(mkdir(p, 0755) == 0);
 }
 
 static void touch(const char *rel)
 {
-	char p[512];
+	char p[1024];
 	snprintf(p, sizeof p, "%s/%s", pm_test_tmpdir(), rel);
 	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	CHECK(fd >= 0);
@@ -36,7 +36,7 @@ static void touch(const char *rel)
 struct seen {
 	int batches;
 	size_t events;
-	char last[256];
+	char last[1024];
 	int stop;
 };
 
@@ -425,7 +425,7 @@ TEST(watcher_root_back_with_its_parents_in_one_race)
  * directory). What the seam saw on which thread, with which signals
  * blocked, is recorded for the checks. */
 static char watched_as[4][64];
-static int nwatched_as, adds_off_caller, adds_unblocked, chdirs_on_caller;
+static int nwatched_as, adds_off_caller, adds_unblocked, adds_faults_blocked, chdirs_on_caller, chdirs_off_caller;
 static pthread_t caller;
 static int recording_add(int fd, const char *path, uint32_t mask)
 {
@@ -437,6 +437,8 @@ static int recording_add(int fd, const char *path, uint32_t mask)
 	pthread_sigmask(SIG_BLOCK, NULL, &now);
 	if (!sigismember(&now, SIGINT) || !sigismember(&now, SIGUSR1))
 		adds_unblocked++;
+	if (sigismember(&now, SIGSEGV) || sigismember(&now, SIGBUS))
+		adds_faults_blocked++;
 	return pm_sys_real.inotify_add_watch(fd, path, mask);
 }
 
@@ -445,6 +447,8 @@ static int recording_fchdir(int fd)
 {
 	if (pthread_equal(pthread_self(), caller))
 		chdirs_on_caller++;
+	else
+		chdirs_off_caller++;
 	return fchdir_then ? fchdir_then(fd) : pm_sys_real.fchdir(fd);
 }
 
@@ -485,7 +489,7 @@ static void watch_paths_start_with(const char *prefix, bool exact)
 	struct seen s = {0};
 	pymon_error err = {0};
 	pymon_watcher *w = make(&s, 0, &err);
-	nwatched_as = adds_off_caller = adds_unblocked = chdirs_on_caller = 0;
+	nwatched_as = adds_off_caller = adds_unblocked = adds_faults_blocked = chdirs_on_caller = chdirs_off_caller = 0;
 	caller = pthread_self();
 	pm_sys.inotify_add_watch = recording_add;
 	pm_sys.fchdir = recording_fchdir;
@@ -516,6 +520,7 @@ TEST(watcher_watches_each_directory_as_dot_on_a_thread_that_moves_only_its_own_c
 	watch_paths_start_with(own_cwd ? "." : prefix, own_cwd);
 	CHECK_INT(adds_off_caller, 2);
 	CHECK_INT(adds_unblocked, 0); /* no signal handler of the host's runs there */
+	CHECK_INT(adds_faults_blocked, 0); /* but a crash there reaches its handler */
 	CHECK(getcwd(after, sizeof after) != NULL);
 	CHECK_STR(after, before);
 	pthread_sigmask(SIG_BLOCK, NULL, &mask_after);
@@ -568,8 +573,100 @@ TEST(watcher_scans_on_the_callers_thread_when_no_thread_can_start)
 	char prefix[64];
 	snprintf(prefix, sizeof prefix, "/proc/%d/fd/", (int)getpid());
 	pm_sys.pthread_create = eagain_thread;
+	sigset_t before, after;
+	pthread_sigmask(SIG_BLOCK, NULL, &before);
 	watch_paths_start_with(prefix, false);
 	CHECK_INT(adds_off_caller, 0);
+	pthread_sigmask(SIG_BLOCK, NULL, &after);
+	for (int sig = 1; sig < 32; sig++)
+		CHECK_INT(sigismember(&after, sig), sigismember(&before, sig));
+}
+
+/* A root added to a started watcher is scanned the same way. */
+TEST(watcher_scans_a_root_added_while_started_on_its_own_thread)
+{
+	mk("a");
+	mk("b");
+	mk("b/c");
+	char b[512];
+	snprintf(b, sizeof b, "%s/b", pm_test_tmpdir());
+	struct seen s = {0};
+	pymon_error err = {0};
+	pymon_watcher *w = pymon_watcher_new(&err);
+	pymon_observer *o = pymon_observer_new(w, &err);
+	char a[512];
+	snprintf(a, sizeof a, "%s/a", pm_test_tmpdir());
+	CHECK_INT(pymon_observer_add(o, a, &err), 0);
+	pymon_observer_callback(o, on_batch, &s, NULL);
+	CHECK_INT(pymon_watcher_start(w, &err), 0);
+	bool own_cwd = pm_sys_real.unshare(CLONE_FS) == 0;
+	nwatched_as = adds_off_caller = 0;
+	caller = pthread_self();
+	pm_sys.inotify_add_watch = recording_add;
+	CHECK_INT(pymon_observer_add(o, b, &err), 0);
+	CHECK_INT(nwatched_as, 2); /* b and b/c */
+	CHECK_INT(adds_off_caller, 2);
+	for (int i = 0; own_cwd && i < nwatched_as; i++)
+		CHECK_STR(watched_as[i], ".");
+	CHECK_INT((int)pymon_watcher_watch_count(w), 3);
+	touch("b/c/x.py");
+	pump(w, &s, 1, 3000);
+	CHECK_CONTAINS(s.last, "b/c/x.py");
+	pymon_watcher_free(w);
+}
+
+/* The watch limit met at "." is the limit: /proc is not tried again. */
+static int proc_tries;
+static int nospc_at_dot(int fd, const char *path, uint32_t mask)
+{
+	if (strncmp(path, "/proc/", 6) == 0)
+		proc_tries++;
+	if (strcmp(path, ".") == 0) {
+		errno = ENOSPC;
+		return -1;
+	}
+	return pm_sys_real.inotify_add_watch(fd, path, mask);
+}
+
+TEST(watcher_stops_at_the_watch_limit_met_at_dot)
+{
+	if (pm_sys_real.unshare(CLONE_FS) != 0)
+		return; /* no "." here: the /proc tests cover the limit */
+	mk("a");
+	struct seen s = {0};
+	pymon_error err = {0};
+	pymon_watcher *w = make(&s, 0, &err);
+	proc_tries = 0;
+	pm_sys.inotify_add_watch = nospc_at_dot;
+	CHECK_INT(pymon_watcher_start(w, &err), -ENOSPC);
+	CHECK_INT(proc_tries, 0);
+	CHECK_CONTAINS(err.message, "max_user_watches");
+	pymon_watcher_free(w);
+}
+
+/* Names of 255 bytes (NAME_MAX) and of 254 are read whole from a
+ * listing, whose records give a name's length in one byte. */
+TEST(watcher_scans_directories_with_names_of_254_and_255_bytes)
+{
+	char long255[256], long254[255], rel[600];
+	memset(long255, 'x', 255);
+	long255[255] = '\0';
+	memset(long254, 'y', 254);
+	long254[254] = '\0';
+	mk(long255);
+	snprintf(rel, sizeof rel, "%s/%s", long255, long254);
+	mk(rel);
+	struct seen s = {0};
+	pymon_error err = {0};
+	pymon_watcher *w = make(&s, 0, &err);
+	CHECK_INT(pymon_watcher_start(w, &err), 0);
+	CHECK_INT((int)pymon_watcher_watch_count(w), 3);
+	snprintf(rel, sizeof rel, "%s/%s/f.py", long255, long254);
+	touch(rel);
+	pump(w, &s, 1, 3000);
+	CHECK_INT(s.batches, 1);
+	CHECK_CONTAINS(s.last, rel);
+	pymon_watcher_free(w);
 }
 
 TEST(watcher_watches_by_pid_a_directory_it_cannot_fchdir_into)
@@ -579,6 +676,8 @@ TEST(watcher_watches_by_pid_a_directory_it_cannot_fchdir_into)
 	fchdir_then = eacces_fchdir;
 	watch_paths_start_with(prefix, false);
 	CHECK_INT(adds_off_caller, 2);
+	if (pm_sys_real.unshare(CLONE_FS) == 0)
+		CHECK_INT(chdirs_off_caller, 2); /* tried on the scan's thread, refused */
 }
 
 /* Warnings raised while the scan runs on its own thread reach the
@@ -637,5 +736,75 @@ TEST(watcher_delivers_the_scans_warnings_on_the_callers_thread_in_order)
 		CHECK_CONTAINS(warned[i], want);
 		CHECK_CONTAINS(warned[i], "cannot read");
 	}
+	pymon_watcher_free(w);
+}
+
+/* A warning callback that adds a root: while starting, the root is still
+ * scanned before start returns; while running, its scan's warnings come
+ * once each, after the ones that were being delivered. */
+static pymon_observer *adding_to;
+static char adding_root[512];
+static char adding_seen[4][512];
+static int adding_n;
+static void adding_warn(const char *msg, void *ud)
+{
+	(void)ud;
+	if (adding_n < 4)
+		snprintf(adding_seen[adding_n], sizeof adding_seen[0], "%s", msg);
+	if (adding_n++ == 0) {
+		pymon_error err = {0};
+		CHECK_INT(pymon_observer_add(adding_to, adding_root, &err), 0);
+	}
+}
+
+static pymon_watcher *adding_watcher(const char *first_root)
+{
+	pymon_error err = {0};
+	pymon_watcher *w = pymon_watcher_new(&err);
+	adding_to = pymon_observer_new(w, &err);
+	char p[512];
+	snprintf(p, sizeof p, "%s/%s", pm_test_tmpdir(), first_root);
+	CHECK_INT(pymon_observer_add(adding_to, p, &err), 0);
+	pymon_watcher_on_warning(w, adding_warn, NULL);
+	snprintf(adding_root, sizeof adding_root, "%s/q", pm_test_tmpdir());
+	adding_n = 0;
+	return w;
+}
+
+TEST(watcher_scans_a_root_a_warning_callback_adds_while_starting)
+{
+	mk("p");
+	mk("p/x");
+	mk("q");
+	mk("q/y");
+	pymon_watcher *w = adding_watcher("p");
+	pm_sys.getdents64 = eio_in_x_and_y;
+	pymon_error err = {0};
+	CHECK_INT(pymon_watcher_start(w, &err), 0);
+	CHECK_INT(adding_n, 2);
+	CHECK_CONTAINS(adding_seen[0], "/p/x");
+	CHECK_CONTAINS(adding_seen[1], "/q/y");
+	CHECK_INT((int)pymon_watcher_watch_count(w), 4); /* p, p/x, q, q/y */
+	pymon_watcher_free(w);
+}
+
+TEST(watcher_delivers_warnings_once_when_a_warning_callback_adds_a_root)
+{
+	mk("a");
+	mk("p");
+	mk("p/x");
+	mk("q");
+	mk("q/y");
+	pymon_watcher *w = adding_watcher("a");
+	pymon_error err = {0};
+	CHECK_INT(pymon_watcher_start(w, &err), 0);
+	pm_sys.getdents64 = eio_in_x_and_y;
+	char p[512];
+	snprintf(p, sizeof p, "%s/p", pm_test_tmpdir());
+	CHECK_INT(pymon_observer_add(adding_to, p, &err), 0);
+	CHECK_INT(adding_n, 2);
+	CHECK_CONTAINS(adding_seen[0], "/p/x");
+	CHECK_CONTAINS(adding_seen[1], "/q/y");
+	CHECK_INT((int)pymon_watcher_watch_count(w), 5);
 	pymon_watcher_free(w);
 }
