@@ -163,10 +163,6 @@ class MainTest(TempDirTest):
         self.assertFalse(alive(int(second.split()[1])))
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class LinkingTest(unittest.TestCase):
     def test_extension_binds_every_symbol_at_load(self):
         # A run the kept guardian starts by clone() shares the guardian's
@@ -174,3 +170,7 @@ class LinkingTest(unittest.TestCase):
         r = subprocess.run(["readelf", "-d", pymon._pymon.__file__], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("BIND_NOW", r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,7 +1,8 @@
 /*
  * The syscall seam: every call the engine makes that tests need to fail on
- * demand (ENOSPC, EMFILE, EACCES, EINTR, EPERM, EAGAIN) goes through pm_sys. Production
- * code never changes it; unit tests swap single entries and restore them.
+ * demand (ENOSPC, EMFILE, EACCES, EINTR, EPERM, EAGAIN) goes through
+ * pm_sys. Production code never changes it; unit tests swap single entries
+ * and restore them.
  */
 #ifndef PM_SYS_H
 #define PM_SYS_H

@@ -159,13 +159,13 @@ static const char *path_of(const struct pm_node *n, struct pm_buf *b)
  * this process's own (it saves resolving "self" once per directory: 4 %
  * of a scan), else "/proc/self/fd/". Taken once per scan, not cached, so a
  * forked process never names its parent's descriptors. */
-struct fd_prefix {
+struct dir_naming {
 	char s[32];
 	size_t len;
 	bool own_cwd;
 };
 
-static void fd_prefix_init(struct fd_prefix *p, const pymon_watcher *w)
+static void dir_naming_init(struct dir_naming *p, const pymon_watcher *w)
 {
 	char self[24], pid[16];
 	int n = snprintf(pid, sizeof pid, "%d", (int)getpid());
@@ -179,7 +179,7 @@ static void fd_prefix_init(struct fd_prefix *p, const pymon_watcher *w)
 
 /* The prefix and fd's digits into buf (48 bytes), without printf: it runs
  * once per directory and formatting was 2 % of a scan. */
-static void fd_link(char buf[48], const struct fd_prefix *p, int fd)
+static void fd_link(char buf[48], const struct dir_naming *p, int fd)
 {
 	char digits[12];
 	size_t n = 0;
@@ -199,7 +199,7 @@ static void fd_link(char buf[48], const struct fd_prefix *p, int fd)
  * -ENOENT for a directory to skip (already warned), or a fatal negative
  * errno (watch limit) with err set.
  */
-static int watch_node(pymon_watcher *w, struct pm_node *n, struct dirref *up, const struct fd_prefix *pfx,
+static int watch_node(pymon_watcher *w, struct pm_node *n, struct dirref *up, const struct dir_naming *naming,
                       pymon_error *err)
 {
 	struct pm_buf path = {0};
@@ -239,13 +239,13 @@ static int watch_node(pymon_watcher *w, struct pm_node *n, struct dirref *up, co
 	 * the magic link, which must be followed. Without /proc, the path. */
 	int wd = -1;
 	e = EACCES; /* "." not tried (fchdir needs search permission) */
-	if (pfx->own_cwd && pm_sys.fchdir(fd) == 0) {
+	if (naming->own_cwd && pm_sys.fchdir(fd) == 0) {
 		wd = pm_sys.inotify_add_watch(w->ifd, ".", PM_WATCH_MASK);
 		e = errno;
 	}
 	if (wd < 0 && e != ENOSPC && e != ENOMEM) {
 		char proc[48];
-		fd_link(proc, pfx, fd);
+		fd_link(proc, naming, fd);
 		wd = pm_sys.inotify_add_watch(w->ifd, proc, PM_WATCH_MASK & ~(uint32_t)IN_DONT_FOLLOW);
 		e = errno;
 	}
@@ -468,12 +468,12 @@ static int scan_queue(pymon_watcher *w, struct queue *q, bool report, pymon_erro
 	size_t nopen = 0;
 	int ret = 0;
 	pymon_error first = {0};
-	struct fd_prefix pfx;
-	fd_prefix_init(&pfx, w);
+	struct dir_naming naming;
+	dir_naming_init(&naming, w);
 	while (q->len) {
 		struct qitem it = pop(q);
 		struct pm_node *n = it.n;
-		int fd = watch_node(w, n, it.up, &pfx, err);
+		int fd = watch_node(w, n, it.up, &naming, err);
 		unref(it.up, &nopen);
 		if (fd == -ENOSPC && w->started) {
 			/* Running out of watches while running: count every
@@ -639,14 +639,15 @@ int pm_scan_aside(pymon_watcher *w, int (*fn)(pymon_watcher *w, void *arg, pymon
 	pm_warn_hold(w);
 	int e = pm_sys.pthread_create(&t, NULL, aside_main, &a);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	/* The thread writes into this frame: a cancelled join must not
-	 * unwind it while the scan runs. */
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
-	if (e == 0)
+	if (e == 0) {
+		/* The thread writes into this frame: a cancelled join must not
+		 * unwind it while the scan runs. */
+		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
 		pthread_join(t, NULL);
-	pthread_setcancelstate(cancel, NULL);
-	if (e != 0)
+		pthread_setcancelstate(cancel, NULL);
+	} else {
 		a.rc = fn(w, arg, err); /* no thread to be had: here, through /proc */
+	}
 	pm_warn_release(w);
 	return a.rc;
 }
@@ -718,12 +719,11 @@ int pm_resync(pymon_watcher *w, struct pm_node *top, pymon_error *err)
 		/* Directories that appeared, or were replaced by another inode. */
 		struct entry e;
 		for (size_t off = 0; ret == 0 && next_entry(&l, &off, &e);) {
-			const char *name = e.name;
-			if (!entry_is_dir(fd, e.type, name) || pm_ignored(n, name, true, NULL, 0))
+			if (!entry_is_dir(fd, e.type, e.name) || pm_ignored(n, e.name, true, NULL, 0))
 				continue;
-			struct pm_node *c = pm_node_find_child(n, name);
+			struct pm_node *c = pm_node_find_child(n, e.name);
 			struct stat cst;
-			if (c && fstatat(fd, name, &cst, AT_SYMLINK_NOFOLLOW) == 0 && cst.st_ino == c->ino &&
+			if (c && fstatat(fd, e.name, &cst, AT_SYMLINK_NOFOLLOW) == 0 && cst.st_ino == c->ino &&
 			    (uint32_t)cst.st_dev == c->dev) {
 				if (push(&q, c, self) < 0)
 					ret = pm_err(err, -ENOMEM, "out of memory");
@@ -731,8 +731,8 @@ int pm_resync(pymon_watcher *w, struct pm_node *top, pymon_error *err)
 					self->refs++;
 				continue;
 			}
-			pm_observer_event(n, name, PYMON_CREATE, true, NULL);
-			int r = pm_scan(w, n->root, n, name, true, err);
+			pm_observer_event(n, e.name, PYMON_CREATE, true, NULL);
+			int r = pm_scan(w, n->root, n, e.name, true, err);
 			if (r == -ENOSPC && w->started)
 				nospc = true; /* counted; the others are still tried */
 			else

@@ -23,8 +23,8 @@ int pm_scan(pymon_watcher *w, struct pm_root *root, struct pm_node *parent, cons
             bool report, pymon_error *err);
 /* Runs fn(w, arg, err) -- scans -- on a short-lived thread of the
  * library's whose working directory is its own, so each directory is
- * watched as "." after an fchdir() into it (a fifth of a large scan's time
- * goes to resolving /proc/PID/fd/N otherwise). The caller waits; warnings
+ * watched as "." after an fchdir() into it (10,101 directories: 134 ms
+ * instead of 146 through /proc/PID/fd/N). The caller waits; warnings
  * reach it afterwards, in order, on its own thread. Scans that report
  * events (skip callbacks) stay on the caller's thread. Returns fn's result. */
 int pm_scan_aside(pymon_watcher *w, int (*fn)(pymon_watcher *w, void *arg, pymon_error *err), void *arg,

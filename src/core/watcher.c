@@ -42,7 +42,7 @@ void pm_warn(pymon_watcher *w, const char *fmt, ...)
 		/* Held for the caller's thread; out of memory, to stderr rather
 		 * than into the host's callback on a thread of ours. */
 		if (pm_buf_put(&w->held_warnings, msg, strlen(msg) + 1) < 0)
-			fprintf(stderr, "py-mon: warning: %s\n", msg);
+			deliver(NULL, msg);
 		return;
 	}
 	deliver(w, msg);
