@@ -29,7 +29,7 @@ static int sys_inotify_add_watch(int fd, const char *path, uint32_t mask)
 		.inotify_rm_watch = inotify_rm_watch, .read = read, .openat = sys_openat,            \
 		.getdents64 = sys_getdents64, .epoll_wait = epoll_wait, .fstatfs = fstatfs,          \
 		.readlink = readlink, .pthread_create = pthread_create, .unshare = unshare,          \
-		.fchdir = fchdir,                                                                    \
+		.fchdir = fchdir, .clock_gettime = clock_gettime, .fstat = fstat,                    \
 	}
 
 const struct pm_sys_ops pm_sys_real = REAL_OPS;

@@ -10,8 +10,10 @@
 #include <pthread.h>
 #include <sys/types.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <stdint.h>
+#include <time.h>
 
 /* One record of getdents64(2), which glibc does not declare. */
 struct linux_dirent64 {
@@ -36,6 +38,10 @@ struct pm_sys_ops {
 	int (*pthread_create)(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 	int (*unshare)(int flags);
 	int (*fchdir)(int fd);
+	/* The polling backend's clock and directory times (core/poll.c):
+	 * tests move the clock on and freeze the times. */
+	int (*clock_gettime)(clockid_t clock, struct timespec *ts);
+	int (*fstat)(int fd, struct stat *st);
 };
 
 extern struct pm_sys_ops pm_sys;

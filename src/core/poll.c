@@ -51,8 +51,7 @@ struct pm_snap *pm_snap_build(const char *const *names, const struct pm_snap_ent
 		free(items);
 		return NULL;
 	}
-	s->count = n;
-	s->names_len = names_len;
+	*s = (struct pm_snap){.count = n, .names_len = names_len};
 	char *blob = (char *)(s->e + n);
 	size_t off = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -307,19 +306,90 @@ static void on_diff(void *ud, enum pm_snap_op op, const struct pm_snap *s, const
 	}
 }
 
+/* ---- when a listing holds ---------------------------------------------- */
+
+/* A directory's mtime and ctime move whenever an entry is added, removed or
+ * renamed, so while they stand still a round need not list it again: it
+ * stats the entries it knows, as it must anyway (a write changes only the
+ * file). Two things can make the times lie. Their granularity: a change in
+ * the same tick as the listing leaves them as they were (a jiffy on ext4,
+ * 1 s on ext3 or HFS+, 2 s on FAT, whatever the server has). So a listing
+ * holds only when it was made at least STEADY_NS after the round that
+ * first saw these times: any later change falls in a later tick, whatever
+ * the server's clock says. And a file system that does not keep directory
+ * times at all (a careless FUSE server): every directory is listed in full
+ * at least every RELIST_NS all the same. */
+#define STEADY_NS (2 * 1000000000ull)
+#define RELIST_NS (10 * 1000000000ull)
+
+static int64_t ns_of(struct timespec t)
+{
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static uint64_t round_clock_ns(void)
+{
+	struct timespec ts;
+	pm_sys.clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool listing_holds(const struct pm_snap *s, const struct stat *dir, uint64_t now)
+{
+	return s->dir_mtime_ns == ns_of(dir->st_mtim) && s->dir_ctime_ns == ns_of(dir->st_ctim) &&
+	       s->listed_ns - s->times_seen_ns >= STEADY_NS && now - s->listed_ns < RELIST_NS;
+}
+
+/* Stamps a fresh listing of a directory with its times (taken before it
+ * was read) and the round's clock; `old` is the listing it replaces. */
+static void stamp(struct pm_snap *s, const struct pm_snap *old, const struct stat *dir, uint64_t now)
+{
+	s->dir_mtime_ns = ns_of(dir->st_mtim);
+	s->dir_ctime_ns = ns_of(dir->st_ctim);
+	bool same = old && old->dir_mtime_ns == s->dir_mtime_ns && old->dir_ctime_ns == s->dir_ctime_ns;
+	s->times_seen_ns = same ? old->times_seen_ns : now;
+	s->listed_ns = now;
+}
+
+/* The entries of a listing that holds, stat'ed again in place: a change is
+ * reported as it is found. -1 when an entry is gone or another inode took
+ * its name (a change in the same tick as the times): the caller lists. */
+static int restat(struct round *r, struct pm_snap *s, int fd)
+{
+	for (size_t i = 0; i < s->count; i++) {
+		struct pm_snap_entry *e = &s->e[i];
+		struct stat st;
+		if (fstatat(fd, pm_snap_name(s, e), &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_ino != e->ino ||
+		    !same_type(st.st_mode, e->mode))
+			return -1;
+		int64_t mtime = ns_of(st.st_mtim);
+		if (mtime != e->mtime_ns || (uint64_t)st.st_size != e->size || st.st_mode != e->mode) {
+			e->mtime_ns = mtime;
+			e->size = (uint64_t)st.st_size;
+			e->mode = st.st_mode;
+			on_diff(r, PM_SNAP_CHANGED, s, e);
+		}
+	}
+	return 0;
+}
+
 /* Polls directory n, open as fd. */
 static void poll_dir(struct round *r, struct pm_node *n, int fd)
 {
 	/* Another directory under the node's path (removed and made again, or
 	 * swapped): its parent's round reports the replacement. */
 	struct stat st;
-	if (fstat(fd, &st) < 0 || st.st_ino != n->ino || (uint32_t)st.st_dev != n->dev)
+	if (pm_sys.fstat(fd, &st) < 0 || st.st_ino != n->ino || (uint32_t)st.st_dev != n->dev)
+		return;
+	r->dir = n;
+	struct pm_snap *old = pm_node_snap(n);
+	uint64_t now = round_clock_ns();
+	if (listing_holds(old, &st, now) && restat(r, old, fd) == 0)
 		return;
 	struct pm_snap *cur = pm_snap_read(fd);
 	if (!cur)
 		return;
-	r->dir = n;
-	struct pm_snap *old = pm_node_snap(n);
+	stamp(cur, old, &st, now);
 	pm_snap_diff(old, cur, on_diff, r);
 	pm_node_set_snap(n, cur); /* cannot fail: it replaces one */
 	free(old);
@@ -509,12 +579,15 @@ int pm_poll_setup(pymon_watcher *w)
 
 int pm_poll_node(pymon_watcher *w, struct pm_node *n, int dirfd)
 {
+	struct stat dir = {0}; /* unknown times: the next round lists it */
+	(void)pm_sys.fstat(dirfd, &dir);
 	struct pm_snap *s = pm_snap_read(dirfd);
 	if (!s || lseek(dirfd, 0, SEEK_SET) < 0) { /* the scan reads it again */
 		free(s);
 		return -ENOMEM;
 	}
 	struct pm_snap *old = pm_node_snap(n);
+	stamp(s, old, &dir, round_clock_ns());
 	if (pm_node_set_snap(n, s) < 0) {
 		free(s);
 		return -ENOMEM;

@@ -26,10 +26,16 @@ struct pm_snap_entry {
 	uint32_t name; /* offset into the snapshot's names */
 };
 
-/* One allocation: the header, `count` entries sorted by name, the names. */
+/* One allocation: the header, `count` entries sorted by name, the names.
+ * The directory's own times say whether its entries can have changed: a
+ * round lists it again only when they moved, and otherwise stats the
+ * entries it knows (see poll.c: when a listing holds). */
 struct pm_snap {
 	size_t count;
 	size_t names_len;
+	int64_t dir_mtime_ns, dir_ctime_ns; /* the directory's, before it was listed */
+	uint64_t times_seen_ns;             /* the round that first saw those times */
+	uint64_t listed_ns;                 /* the round that listed it */
 	struct pm_snap_entry e[];
 };
 

@@ -251,3 +251,139 @@ TEST(poll_env_value_is_checked)
 	pymon_watcher_free(w);
 	unsetenv("PYMON_POLL");
 }
+
+/* ---- when a listing holds: the round's clock and the directory's times
+ * come through the seam, so the tests move the one and freeze the other */
+
+static uint64_t clock_ns = 1000ull * 1000000000ull;
+static int rounds, listings;
+static bool frozen_times; /* a file system that does not keep directory times */
+
+static int fake_clock(clockid_t clock, struct timespec *ts)
+{
+	(void)clock;
+	ts->tv_sec = (time_t)(clock_ns / 1000000000u);
+	ts->tv_nsec = (long)(clock_ns % 1000000000u);
+	return 0;
+}
+
+static int counted_fstat(int fd, struct stat *st)
+{
+	rounds++; /* one polled directory: one fstat per round */
+	int r = pm_sys_real.fstat(fd, st);
+	if (frozen_times)
+		st->st_mtim = st->st_ctim = (struct timespec){.tv_sec = 1};
+	return r;
+}
+
+static ssize_t counted_getdents(int fd, void *buf, size_t len)
+{
+	ssize_t r = pm_sys_real.getdents64(fd, buf, len);
+	listings += r > 0;
+	return r;
+}
+
+static void await_rounds(pymon_watcher *w, int more)
+{
+	int goal = rounds + more;
+	uint64_t end = pm_now_ns() + 3000000000u;
+	pymon_error err;
+	while (rounds < goal && pm_now_ns() < end) {
+		struct pollfd p = {.fd = pymon_watcher_fd(w), .events = POLLIN};
+		poll(&p, 1, 20);
+		CHECK(pymon_watcher_dispatch(w, &err) >= 0);
+	}
+	CHECK(rounds >= goal);
+}
+
+static pymon_watcher *timed_watcher(struct seen *s)
+{
+	pm_sys.clock_gettime = fake_clock;
+	pm_sys.fstat = counted_fstat;
+	pm_sys.getdents64 = counted_getdents;
+	pymon_error err = {0};
+	pymon_watcher *w = polled_watcher(s, &err);
+	CHECK_INT(pymon_watcher_poll(w, PYMON_POLL_ALWAYS, 20, 0, &err), 0);
+	CHECK_INT(pymon_watcher_start(w, &err), 0);
+	return w;
+}
+
+static void append(const char *rel)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/%s", pm_test_tmpdir(), rel);
+	int fd = open(p, O_WRONLY | O_APPEND);
+	CHECK(fd >= 0);
+	CHECK(write(fd, "more\n", 5) == 5);
+	close(fd);
+}
+
+TEST(poll_steady_directory_is_not_listed_again_its_files_are_still_stat_ed)
+{
+	touch("a.py");
+	struct seen s = {0};
+	pymon_watcher *w = timed_watcher(&s);
+	/* The scan's listing is as young as the times it saw: the first
+	 * round lists again; from then on the listing holds. */
+	clock_ns += 3000000000u;
+	await_rounds(w, 1);
+	int steady = listings;
+	await_rounds(w, 3);
+	CHECK_INT(listings, steady);
+	/* A write in place leaves the directory's times: the stat finds it. */
+	append("a.py");
+	pump(w, &s, 1, 3000);
+	CHECK_STR(s.paths, "modify a.py");
+	CHECK_INT(listings, steady);
+	/* A new entry moves them: the directory is listed again. */
+	touch("b.py");
+	pump(w, &s, 2, 3000);
+	CHECK_STR(s.paths, "modify a.py,create b.py");
+	CHECK(listings > steady);
+	pymon_watcher_free(w);
+}
+
+TEST(poll_listing_as_young_as_the_times_does_not_hold)
+{
+	/* Times that never move, and a clock that stands still: no listing
+	 * is ever 2 s older than the times, so each round lists (a change in
+	 * the same tick as a listing leaves a directory's times as they were). */
+	frozen_times = true;
+	struct seen s = {0};
+	pymon_watcher *w = timed_watcher(&s);
+	int before = listings;
+	await_rounds(w, 2);
+	CHECK(listings >= before + 2);
+	touch("c.py");
+	pump(w, &s, 1, 3000);
+	CHECK_STR(s.paths, "create c.py");
+	pymon_watcher_free(w);
+}
+
+TEST(poll_times_that_never_move_still_see_everything)
+{
+	frozen_times = true;
+	touch("a.py");
+	touch("b.py");
+	struct seen s = {0};
+	pymon_watcher *w = timed_watcher(&s);
+	clock_ns += 3000000000u;
+	await_rounds(w, 1);
+	int steady = listings;
+	await_rounds(w, 2);
+	CHECK_INT(listings, steady);
+	/* A known entry gone: its stat fails and the round lists at once. */
+	CHECK(unlink(strcat(strcpy((char[512]){0}, pm_test_tmpdir()), "/a.py")) == 0);
+	pump(w, &s, 1, 3000);
+	CHECK_STR(s.paths, "delete a.py");
+	CHECK(listings > steady);
+	/* A new entry under frozen times is not seen by the stats... */
+	touch("c.py");
+	await_rounds(w, 3);
+	CHECK_INT(s.batches, 1);
+	/* ...but every directory is listed in full at least every 10 s. */
+	clock_ns += 10000000000u;
+	pump(w, &s, 2, 3000);
+	CHECK_STR(s.paths, "delete a.py,create c.py");
+	pymon_watcher_free(w);
+}
