@@ -1,7 +1,8 @@
 /*
  * The polling backend (see poll.h). Per polled directory: a snapshot of its
- * entries, 32 bytes each plus the name. Per round: one getdents64 walk and
- * one fstatat per entry, relative to the directory's descriptor.
+ * entries, 32 bytes each plus the name. Per round: one fstatat per entry,
+ * relative to the directory's descriptor, and a getdents64 listing only
+ * where the directory's times moved (see "when a listing holds").
  */
 #include "core/poll.h"
 #include "base/sys.h"

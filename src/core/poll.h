@@ -3,10 +3,11 @@
  * where inotify is blind (network and virtual file systems, where changes
  * come from another machine or the VM's host) or where the user asks for
  * it. A polled directory node keeps a snapshot of its entries; each round
- * (a timerfd, armed only while something is polled) re-reads every polled
- * directory relative to its descriptor, diffs, pairs a vanished and an
- * appeared entry with the same inode as a move, and feeds the result to
- * the same filter and batch code as inotify events.
+ * (a timerfd, armed only while something is polled) stats them again
+ * relative to the directory's descriptor, lists the directory again where
+ * its times moved, diffs, pairs a vanished and an appeared entry with the
+ * same inode as a move, and feeds the result to the same filter and batch
+ * code as inotify events.
  */
 #ifndef PM_CORE_POLL_H
 #define PM_CORE_POLL_H
