@@ -491,37 +491,30 @@ static PyObject *Observer_ext(ObserverObject *self, PyObject *args)
 	Py_RETURN_NONE;
 }
 
+/* on(), delay() and flags(): one unsigned for a setter that cannot fail. */
+static PyObject *set_unsigned(ObserverObject *self, PyObject *args, const char *format,
+                              void (*set)(pymon_observer *, unsigned))
+{
+	unsigned value;
+	if (!PyArg_ParseTuple(args, format, &value) || observer_check(self) < 0)
+		return NULL;
+	set(self->o, value);
+	Py_RETURN_NONE;
+}
+
 static PyObject *Observer_on(ObserverObject *self, PyObject *args)
 {
-	unsigned kinds;
-	if (!PyArg_ParseTuple(args, "I:on", &kinds))
-		return NULL;
-	if (observer_check(self) < 0)
-		return NULL;
-	pymon_observer_on(self->o, kinds);
-	Py_RETURN_NONE;
+	return set_unsigned(self, args, "I:on", pymon_observer_on);
 }
 
 static PyObject *Observer_delay(ObserverObject *self, PyObject *args)
 {
-	unsigned ms;
-	if (!PyArg_ParseTuple(args, "I:delay", &ms))
-		return NULL;
-	if (observer_check(self) < 0)
-		return NULL;
-	pymon_observer_delay(self->o, ms);
-	Py_RETURN_NONE;
+	return set_unsigned(self, args, "I:delay", pymon_observer_delay);
 }
 
 static PyObject *Observer_flags(ObserverObject *self, PyObject *args)
 {
-	unsigned flags;
-	if (!PyArg_ParseTuple(args, "I:flags", &flags))
-		return NULL;
-	if (observer_check(self) < 0)
-		return NULL;
-	pymon_observer_flags(self->o, flags);
-	Py_RETURN_NONE;
+	return set_unsigned(self, args, "I:flags", pymon_observer_flags);
 }
 
 static PyObject *Observer_batch_limit(ObserverObject *self, PyObject *args)

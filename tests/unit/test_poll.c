@@ -3,13 +3,13 @@
  * overlay/btrfs/xfs not), the fallback when inotify_init1 fails with
  * ENOSYS, polling on the watch limit, and a round that sees changes. */
 #include "harness.h"
+#include "support.h"
 #include "base/sys.h"
 #include "core/poll.h"
 #include "core/watcher.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -104,13 +104,7 @@ static void on_batch(pymon_observer *o, const pymon_batch *b, void *ud)
 
 static void pump(pymon_watcher *w, struct seen *s, int batches, int ms)
 {
-	uint64_t end = pm_now_ns() + (uint64_t)ms * 1000000u;
-	pymon_error err;
-	while (s->batches < batches && pm_now_ns() < end) {
-		struct pollfd p = {.fd = pymon_watcher_fd(w), .events = POLLIN};
-		poll(&p, 1, 20);
-		CHECK(pymon_watcher_dispatch(w, &err) >= 0);
-	}
+	pm_test_dispatch_until(w, &s->batches, batches, ms);
 }
 
 static void touch(const char *rel)
@@ -206,16 +200,6 @@ TEST(poll_enosys_from_inotify_falls_back_to_polling)
 	pymon_watcher_free(w);
 }
 
-static int budget;
-static int limited_add(int fd, const char *path, uint32_t mask)
-{
-	if (budget-- <= 0) {
-		errno = ENOSPC;
-		return -1;
-	}
-	return pm_sys_real.inotify_add_watch(fd, path, mask);
-}
-
 TEST(poll_on_limit_polls_what_cannot_be_watched)
 {
 	char p[512];
@@ -225,8 +209,7 @@ TEST(poll_on_limit_polls_what_cannot_be_watched)
 	pymon_error err = {0};
 	pymon_watcher *w = polled_watcher(&s, &err);
 	CHECK_INT(pymon_watcher_poll(w, PYMON_POLL_AUTO, 20, PYMON_POLL_ON_LIMIT, &err), 0);
-	budget = 1;
-	pm_sys.inotify_add_watch = limited_add;
+	pm_test_limit_watches(1);
 	CHECK_INT(pymon_watcher_start(w, &err), 0);
 	CHECK_CONTAINS(warned, "fs.inotify.max_user_watches");
 	CHECK_INT((int)w->nwatches, 1);
@@ -285,15 +268,7 @@ static ssize_t counted_getdents(int fd, void *buf, size_t len)
 
 static void await_rounds(pymon_watcher *w, int more)
 {
-	int goal = rounds + more;
-	uint64_t end = pm_now_ns() + 3000000000u;
-	pymon_error err;
-	while (rounds < goal && pm_now_ns() < end) {
-		struct pollfd p = {.fd = pymon_watcher_fd(w), .events = POLLIN};
-		poll(&p, 1, 20);
-		CHECK(pymon_watcher_dispatch(w, &err) >= 0);
-	}
-	CHECK(rounds >= goal);
+	CHECK(pm_test_dispatch_until(w, &rounds, rounds + more, 3000));
 }
 
 static pymon_watcher *timed_watcher(struct seen *s)

@@ -2,6 +2,7 @@
  * injected through the syscall seam: limits, permission races, EINTR,
  * debounce timing and an idle loop that never wakes. */
 #include "harness.h"
+#include "support.h"
 #include "core/watcher.h"
 #include "filter/rules.h"
 #include "base/sys.h"
@@ -70,16 +71,10 @@ static pymon_watcher *make(struct seen *s, unsigned delay, pymon_error *err)
 	return make_at(s, delay, NULL, err);
 }
 
-/* Dispatches until cond or the deadline, waiting on the epoll fd. */
+/* Dispatches until that many batches or the deadline. */
 static void pump(pymon_watcher *w, struct seen *s, int batches, int ms)
 {
-	uint64_t end = pm_now_ns() + (uint64_t)ms * 1000000u;
-	pymon_error err;
-	while (s->batches < batches && pm_now_ns() < end) {
-		struct pollfd p = {.fd = pymon_watcher_fd(w), .events = POLLIN};
-		poll(&p, 1, 20);
-		CHECK(pymon_watcher_dispatch(w, &err) >= 0);
-	}
+	pm_test_dispatch_until(w, &s->batches, batches, ms);
 }
 
 static int fail_emfile(int flags)
@@ -99,16 +94,6 @@ TEST(seam_emfile_names_max_user_instances)
 	CHECK_CONTAINS(err.message, "sudo sysctl fs.inotify.max_user_instances=");
 }
 
-static int watches_left;
-static int limited_add(int fd, const char *path, uint32_t mask)
-{
-	if (watches_left-- <= 0) {
-		errno = ENOSPC;
-		return -1;
-	}
-	return pm_sys_real.inotify_add_watch(fd, path, mask);
-}
-
 TEST(seam_enospc_names_max_user_watches_and_path)
 {
 	mk("a");
@@ -117,8 +102,7 @@ TEST(seam_enospc_names_max_user_watches_and_path)
 	struct seen s = {0};
 	pymon_error err = {0};
 	pymon_watcher *w = make(&s, 0, &err);
-	watches_left = 2;
-	pm_sys.inotify_add_watch = limited_add;
+	pm_test_limit_watches(2);
 	CHECK_INT(pymon_watcher_start(w, &err), -ENOSPC);
 	CHECK_CONTAINS(err.message, "fs.inotify.max_user_watches = ");
 	CHECK_CONTAINS(err.message, "sudo sysctl fs.inotify.max_user_watches=");
