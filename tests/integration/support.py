@@ -146,10 +146,11 @@ def fd_count(pid):
     return len(os.listdir("/proc/%d/fd" % pid))
 
 
-def rss_kb(pid):
+def rss_kb(pid, field="VmRSS"):
+    """A process's resident memory in kB: VmRSS now, or VmHWM, its peak."""
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
