@@ -240,10 +240,18 @@ class Churn:
             return self.move_out()
         name = self.out_dirs.pop(self.rng.randrange(len(self.out_dirs)))
         src = os.path.join(self.outside, name)
-        h = max(top[len(src):].count("/") for top, _, _ in os.walk(src))
+        below = [(os.path.relpath(top, src), fs) for top, _, fs in os.walk(src)]
+        h = max([depth(rel) for rel, _ in below if rel != "."], default=0)
+        if h + 1 > MAX_DEPTH:                      # fits nowhere: dropped
+            shutil.rmtree(src)
+            return self.create()
         new = os.path.join(self.some_dir(room=h + 1), self.name("i"))
-        os.rename(os.path.join(self.outside, name), self.p(new))
-        self.dirs.append(new)
+        os.rename(src, self.p(new))
+        # The whole subtree joins the model: heights and moves count it.
+        for rel, fs in below:
+            d = new if rel == "." else os.path.join(new, rel)
+            self.dirs.append(d)
+            self.files += [os.path.join(d, f) for f in fs]
         self.count("move-in", "outside/" + name, new)
 
     def rmtree(self):

@@ -314,12 +314,12 @@ static void on_diff(void *ud, enum pm_snap_op op, const struct pm_snap *s, const
  * stats the entries it knows, as it must anyway (a write changes only the
  * file). Two things can make the times lie. Their granularity: a change in
  * the same tick as the listing leaves them as they were (a jiffy on ext4,
- * 1 s on ext3 or HFS+, 2 s on FAT, whatever the server has). So a listing
- * holds only when it was made at least STEADY_NS after the round that
- * first saw these times: any later change falls in a later tick, whatever
- * the server's clock says. And a file system that does not keep directory
- * times at all (a careless FUSE server): every directory is listed in full
- * at least every RELIST_NS all the same. */
+ * 1 s on ext3 or HFS+, 2 s on FAT). So a listing holds only when it was
+ * made at least STEADY_NS after the round that first saw these times: with
+ * ticks of up to 2 s any later change falls in a later tick, whatever the
+ * server's clock says. And file systems with coarser ticks, or that keep
+ * no directory times at all (a careless FUSE server): every directory is
+ * listed in full at least every RELIST_NS all the same. */
 #define STEADY_NS (2 * 1000000000ull)
 #define RELIST_NS (10 * 1000000000ull)
 
@@ -330,7 +330,7 @@ static int64_t ns_of(struct timespec t)
 
 static uint64_t round_clock_ns(void)
 {
-	struct timespec ts;
+	struct timespec ts = {0}; /* a failing clock stands still: every round lists */
 	pm_sys.clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
@@ -338,7 +338,7 @@ static uint64_t round_clock_ns(void)
 static bool listing_holds(const struct pm_snap *s, const struct stat *dir, uint64_t now)
 {
 	return s->dir_mtime_ns == ns_of(dir->st_mtim) && s->dir_ctime_ns == ns_of(dir->st_ctim) &&
-	       s->listed_ns - s->times_seen_ns >= STEADY_NS && now - s->listed_ns < RELIST_NS;
+	       s->listed_ns >= s->times_seen_ns + STEADY_NS && now - s->listed_ns < RELIST_NS;
 }
 
 /* Stamps a fresh listing of a directory with its times (taken before it
@@ -582,13 +582,14 @@ int pm_poll_node(pymon_watcher *w, struct pm_node *n, int dirfd)
 {
 	struct stat dir = {0}; /* unknown times: the next round lists it */
 	(void)pm_sys.fstat(dirfd, &dir);
+	uint64_t now = round_clock_ns(); /* before the listing, as in a round */
 	struct pm_snap *s = pm_snap_read(dirfd);
 	if (!s || lseek(dirfd, 0, SEEK_SET) < 0) { /* the scan reads it again */
 		free(s);
 		return -ENOMEM;
 	}
 	struct pm_snap *old = pm_node_snap(n);
-	stamp(s, old, &dir, round_clock_ns());
+	stamp(s, old, &dir, now);
 	if (pm_node_set_snap(n, s) < 0) {
 		free(s);
 		return -ENOMEM;

@@ -293,18 +293,37 @@ static void append(const char *rel)
 	close(fd);
 }
 
+/* How many of the next n polls of the directory list it. */
+static int listings_in(pymon_watcher *w, int n)
+{
+	int before = listings;
+	await_rounds(w, n);
+	return listings - before;
+}
+
+#define MS(x) ((uint64_t)(x) * 1000000ull)
+
 TEST(poll_steady_directory_is_not_listed_again_its_files_are_still_stat_ed)
 {
 	touch("a.py");
 	struct seen s = {0};
 	pymon_watcher *w = timed_watcher(&s);
-	/* The scan's listing is as young as the times it saw: the first
-	 * round lists again; from then on the listing holds. */
-	clock_ns += 3000000000u;
-	await_rounds(w, 1);
+	uint64_t t0 = clock_ns; /* the scan saw the times and listed */
+	/* A listing holds once it was made 2 s after the times were first
+	 * seen: at 1.9 s every round lists, the first one at 2 s is the last. */
+	clock_ns = t0 + MS(1900);
+	CHECK_INT(listings_in(w, 2), 2);
+	clock_ns = t0 + MS(2000);
+	CHECK_INT(listings_in(w, 1), 1);
+	CHECK_INT(listings_in(w, 3), 0);
+	/* 10 s after that listing one more, and then they hold again (the
+	 * 10 s count from the listing, not from the times). */
+	clock_ns = t0 + MS(11900);
+	CHECK_INT(listings_in(w, 2), 0);
+	clock_ns = t0 + MS(12000);
+	CHECK_INT(listings_in(w, 1), 1);
+	CHECK_INT(listings_in(w, 2), 0);
 	int steady = listings;
-	await_rounds(w, 3);
-	CHECK_INT(listings, steady);
 	/* A write in place leaves the directory's times: the stat finds it. */
 	append("a.py");
 	pump(w, &s, 1, 3000);
@@ -342,7 +361,7 @@ TEST(poll_times_that_never_move_still_see_everything)
 	touch("b.py");
 	struct seen s = {0};
 	pymon_watcher *w = timed_watcher(&s);
-	clock_ns += 3000000000u;
+	clock_ns += MS(3000);
 	await_rounds(w, 1);
 	int steady = listings;
 	await_rounds(w, 2);
@@ -357,8 +376,32 @@ TEST(poll_times_that_never_move_still_see_everything)
 	await_rounds(w, 3);
 	CHECK_INT(s.batches, 1);
 	/* ...but every directory is listed in full at least every 10 s. */
-	clock_ns += 10000000000u;
+	clock_ns += MS(10000);
 	pump(w, &s, 2, 3000);
 	CHECK_STR(s.paths, "delete a.py,create c.py");
+	pymon_watcher_free(w);
+}
+
+TEST(poll_directory_replaced_under_frozen_times_is_seen_at_once)
+{
+	frozen_times = true;
+	char sub[512], other[512];
+	snprintf(sub, sizeof sub, "%s/sub", pm_test_tmpdir());
+	snprintf(other, sizeof other, "%s/other", pm_test_tmpdir());
+	CHECK(mkdir(sub, 0755) == 0);
+	struct seen s = {0};
+	pymon_watcher *w = timed_watcher(&s);
+	clock_ns += MS(3000);
+	await_rounds(w, 2); /* two polled directories: a round polls both */
+	int steady = listings;
+	await_rounds(w, 4);
+	CHECK_INT(listings, steady);
+	/* Another directory renamed over sub: the frozen times hide the new
+	 * name, not the other inode under the old one. */
+	CHECK(mkdir(other, 0755) == 0);
+	touch("other/b.py");
+	CHECK(rename(other, sub) == 0);
+	pump(w, &s, 1, 3000);
+	CHECK_CONTAINS(s.paths, "create b.py");
 	pymon_watcher_free(w);
 }
