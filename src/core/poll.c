@@ -66,6 +66,11 @@ struct pm_snap *pm_snap_build(const char *const *names, const struct pm_snap_ent
 	return s;
 }
 
+static int64_t ns_of(struct timespec t)
+{
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
 static bool same_type(uint32_t a, uint32_t b)
 {
 	return (a & S_IFMT) == (b & S_IFMT);
@@ -148,7 +153,7 @@ struct pm_snap *pm_snap_read(int dirfd)
 				names[k] = name;
 				stats[k++] = (struct pm_snap_entry){
 					.ino = st.st_ino,
-					.mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
+					.mtime_ns = ns_of(st.st_mtim),
 					.size = (uint64_t)st.st_size,
 					.mode = st.st_mode,
 				};
@@ -322,11 +327,6 @@ static void on_diff(void *ud, enum pm_snap_op op, const struct pm_snap *s, const
  * listed in full at least every RELIST_NS all the same. */
 #define STEADY_NS (2 * 1000000000ull)
 #define RELIST_NS (10 * 1000000000ull)
-
-static int64_t ns_of(struct timespec t)
-{
-	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
 
 static uint64_t round_clock_ns(void)
 {
