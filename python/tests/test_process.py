@@ -49,7 +49,7 @@ class CtrlCTest(TempDirTest):
         proc.wait_line(lambda l: l == "interrupted")
         took = time.monotonic() - t0
         self.assertNotEqual(proc.wait(), 0)
-        self.assertIn("KeyboardInterrupt", proc.stderr_text())
+        proc.wait_stderr("KeyboardInterrupt")
         return took
 
     def test_ctrl_c_in_observe_stops_the_command_and_raises(self):

@@ -269,6 +269,12 @@ class Proc:
                 self.err_seen.append(l)
         return "\n".join(self.err_seen)
 
+    def wait_stderr(self, text, timeout=TIMEOUT):
+        """Waits until text is in what py-mon wrote to stderr (read by a
+        thread of its own: a line written before another effect may
+        still be on its way)."""
+        wait_for(lambda: text in self.stderr_text(), timeout, what=repr(text) + " on stderr")
+
     def send(self, sig):
         if self.p.poll() is None:
             self.p.send_signal(sig)

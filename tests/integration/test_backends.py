@@ -51,7 +51,7 @@ class Backends(TempDirTest):
 
     def test_polling_says_so(self):
         p = self.watch("100ms")
-        self.assertIn("polling %s every 100ms" % os.path.realpath(self.path("w")), p.stderr_text())
+        p.wait_stderr("polling %s every 100ms" % os.path.realpath(self.path("w")))
 
     def test_a_bad_pymon_poll_is_bad_input(self):
         for argv in ([PYMON, "--no-config", "true"], [PYMON, "watch", "--no-config"]):

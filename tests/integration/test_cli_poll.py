@@ -128,7 +128,7 @@ class PollFlags(TempDirTest):
                   log], cwd=self.dir, env=env_without_poll())
         self.procs.append(p)
         wait_for(lambda: os.path.exists(log), what="the first run")
-        self.assertIn("polling %s every 100ms" % self.path("tree"), p.stderr_text())
+        p.wait_stderr("polling %s every 100ms" % self.path("tree"))
         write(self.path("tree", "app.py"))
         wait_for(lambda: read(log).count("run") == 2, what="the run after a polled change")
 

@@ -44,7 +44,7 @@ class RestartOnExit(TempDirTest):
         self.assertGreaterEqual(n, 4, "the command is not restarted often enough: %d starts" % n)
         # No busy loop between starts (py-mon itself, without its children).
         self.assertLess(cpu_seconds(p.p.pid) - cpu0, 0.5 * (time.monotonic() - t0))
-        self.assertIn("app crashed - restarting", p.stderr_text())
+        p.wait_stderr("app crashed - restarting")
         self.assertNotIn("waiting for file changes", p.stderr_text())
 
     def test_a_clean_exit_with_fail_waits_for_a_change(self):
@@ -59,7 +59,7 @@ class RestartOnExit(TempDirTest):
     def test_a_clean_exit_with_always_restarts(self):
         p = self.start(0, "--restart-on-exit=always")
         wait_for(lambda: lines(self.log) >= 3, what="two restarts")
-        self.assertIn("clean exit - restarting", p.stderr_text())
+        p.wait_stderr("clean exit - restarting")
 
     def test_the_config_key(self):
         write(self.path("py-mon.toml"), 'restart-on-exit = "always"\n')

@@ -38,7 +38,7 @@ class Recovery(TempDirTest):
         os.makedirs(self.path("w"))
         write(self.path("w", "c.py"))
         self.until(p, "w/c.py")
-        self.assertIn("w is back; watching it again", p.stderr_text())
+        p.wait_stderr("w is back; watching it again")
 
     def test_a_root_whose_parents_went_too(self):
         os.makedirs(self.path("a", "b", "w"))
