@@ -219,17 +219,19 @@ static void say_polling(pymon_watcher *w, const struct pm_node *n, const char *w
 	pm_buf_free(&path);
 }
 
-bool pm_poll_wanted(pymon_watcher *w, struct pm_node *n, int dirfd)
+bool pm_poll_wanted(pymon_watcher *w, struct pm_node *n, int dirfd, struct stat *dir)
 {
-	/* The node's identity, and whether it is a mount point, in one fstat
-	 * (the scan needs dev and ino anyway). */
-	struct stat st;
+	/* The node's identity, whether it is a mount point, and the times a
+	 * polled snapshot starts from, in one fstat (the scan needs dev and
+	 * ino anyway). */
+	struct stat st = {0};
 	bool mount = !n->parent;
-	if (fstat(dirfd, &st) == 0) {
+	if (pm_sys.fstat(dirfd, &st) == 0) {
 		mount |= n->parent && n->parent->dev && (uint32_t)st.st_dev != n->parent->dev;
 		n->dev = (uint32_t)st.st_dev;
 		n->ino = st.st_ino;
 	}
+	*dir = st;
 	if (w->poll_mode == PYMON_POLL_NEVER)
 		return false;
 	if (w->poll_mode == PYMON_POLL_ALWAYS || w->ifd < 0) {
@@ -578,10 +580,8 @@ int pm_poll_setup(pymon_watcher *w)
 	return r;
 }
 
-int pm_poll_node(pymon_watcher *w, struct pm_node *n, int dirfd)
+int pm_poll_node(pymon_watcher *w, struct pm_node *n, int dirfd, const struct stat *dir)
 {
-	struct stat dir = {0}; /* unknown times: the next round lists it */
-	(void)pm_sys.fstat(dirfd, &dir);
 	uint64_t now = round_clock_ns(); /* before the listing, as in a round */
 	struct pm_snap *s = pm_snap_read(dirfd);
 	if (!s || lseek(dirfd, 0, SEEK_SET) < 0) { /* the scan reads it again */
@@ -589,7 +589,7 @@ int pm_poll_node(pymon_watcher *w, struct pm_node *n, int dirfd)
 		return -ENOMEM;
 	}
 	struct pm_snap *old = pm_node_snap(n);
-	stamp(s, old, &dir, now);
+	stamp(s, old, dir, now);
 	if (pm_node_set_snap(n, s) < 0) {
 		free(s);
 		return -ENOMEM;

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 /* One entry of a directory as seen in one round: 32 bytes plus its name. */
 struct pm_snap_entry {
@@ -68,11 +69,14 @@ bool pm_fs_blind(long f_type, const char **name);
 
 /* Whether node n (open as dirfd) is polled: forced, refused, or by its file
  * system (classified at roots and mount points, else inherited). Says so
- * once per polled root or mount. */
-bool pm_poll_wanted(pymon_watcher *w, struct pm_node *n, int dirfd);
+ * once per polled root or mount. Sets n's dev and ino, and *dir to the
+ * directory's stat (zeroed when fstat fails) for pm_poll_node(). */
+bool pm_poll_wanted(pymon_watcher *w, struct pm_node *n, int dirfd, struct stat *dir);
 
-/* Starts polling node n (its snapshot, the round timer). 0, or -ENOMEM. */
-int pm_poll_node(pymon_watcher *w, struct pm_node *n, int dirfd);
+/* Starts polling node n (its snapshot, the round timer), with dir as
+ * pm_poll_wanted() gave it (zeroed times: the next round lists it). 0, or
+ * -ENOMEM. */
+int pm_poll_node(pymon_watcher *w, struct pm_node *n, int dirfd, const struct stat *dir);
 
 /* Applies PYMON_POLL from the environment (see README); -EINVAL with the
  * value named for a bad one. */

@@ -225,9 +225,10 @@ static int watch_node(pymon_watcher *w, struct pm_node *n, struct dirref *up, co
 		return -ENOENT;
 	}
 	/* Where inotify is blind (or absent, or refused), the poller takes it. */
-	if (pm_poll_wanted(w, n, fd)) {
+	struct stat dir;
+	if (pm_poll_wanted(w, n, fd, &dir)) {
 		pm_buf_free(&path);
-		if (pm_poll_node(w, n, fd) < 0) {
+		if (pm_poll_node(w, n, fd, &dir) < 0) {
 			close(fd);
 			return pm_err(err, -ENOMEM, "out of memory");
 		}
@@ -266,7 +267,7 @@ static int watch_node(pymon_watcher *w, struct pm_node *n, struct dirref *up, co
 				        path_of(n, &path), w->poll_interval_ms);
 			w->poll_limit_warned = true;
 			pm_buf_free(&path);
-			if (pm_poll_node(w, n, fd) < 0) {
+			if (pm_poll_node(w, n, fd, &dir) < 0) {
 				close(fd);
 				return pm_err(err, -ENOMEM, "out of memory");
 			}
