@@ -269,7 +269,11 @@ struct round {
 	struct pm_node *dir;
 	struct change *gone, *born;
 	size_t ngone, nborn, capgone, capborn;
+	uint64_t now;
+	size_t dirs, entries;          /* every polled directory, and their entries */
+	size_t units_all, units_polled; /* see "a round within its budget" */
 	bool any;
+	bool changed; /* the directory being polled */
 };
 
 static int push_change(struct change **v, size_t *n, size_t *cap, struct pm_node *dir, const char *name,
@@ -299,6 +303,7 @@ static void on_diff(void *ud, enum pm_snap_op op, const struct pm_snap *s, const
 	struct round *r = ud;
 	const char *name = pm_snap_name(s, e);
 	bool is_dir = S_ISDIR(e->mode);
+	r->changed = true;
 	switch (op) {
 	case PM_SNAP_CHANGED:
 		/* A directory's mtime follows its entries: those are reported. */
@@ -326,7 +331,9 @@ static void on_diff(void *ud, enum pm_snap_op op, const struct pm_snap *s, const
  * ticks of up to 2 s any later change falls in a later tick, whatever the
  * server's clock says. And file systems with coarser ticks, or that keep
  * no directory times at all (a careless FUSE server): every directory is
- * listed in full at least every RELIST_NS all the same. */
+ * listed in full at least every RELIST_NS all the same, or every fourth
+ * time a quiet directory is polled when rounds are split (see "a round
+ * within its budget": a listing costs twice a round of stats). */
 #define STEADY_NS (2 * 1000000000ull)
 #define RELIST_NS (10 * 1000000000ull)
 
@@ -337,10 +344,16 @@ static uint64_t round_clock_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static bool listing_holds(const struct pm_snap *s, const struct stat *dir, uint64_t now)
+uint64_t pm_poll_relist_ns(const pymon_watcher *w)
+{
+	uint64_t every_fourth = 4ull * (w->poll_stride ? w->poll_stride : 1) * w->poll_interval_ms * 1000000u;
+	return every_fourth > RELIST_NS ? every_fourth : RELIST_NS;
+}
+
+static bool listing_holds(const pymon_watcher *w, const struct pm_snap *s, const struct stat *dir, uint64_t now)
 {
 	return s->dir_mtime_ns == ns_of(dir->st_mtim) && s->dir_ctime_ns == ns_of(dir->st_ctim) &&
-	       s->listed_ns >= s->times_seen_ns + STEADY_NS && now - s->listed_ns < RELIST_NS;
+	       s->listed_ns >= s->times_seen_ns + STEADY_NS && now - s->listed_ns < pm_poll_relist_ns(w);
 }
 
 /* Stamps a fresh listing of a directory with its times (taken before it
@@ -352,6 +365,7 @@ static void stamp(struct pm_snap *s, const struct pm_snap *old, const struct sta
 	bool same = old && old->dir_mtime_ns == s->dir_mtime_ns && old->dir_ctime_ns == s->dir_ctime_ns;
 	s->times_seen_ns = same ? old->times_seen_ns : now;
 	s->listed_ns = now;
+	s->changed_ns = old ? old->changed_ns : 0;
 }
 
 /* The entries of a listing that holds, stat'ed again in place: a change is
@@ -385,17 +399,85 @@ static void poll_dir(struct round *r, struct pm_node *n, int fd)
 	if (pm_sys.fstat(fd, &st) < 0 || st.st_ino != n->ino || (uint32_t)st.st_dev != n->dev)
 		return;
 	r->dir = n;
+	r->changed = false;
 	struct pm_snap *old = pm_node_snap(n);
 	uint64_t now = round_clock_ns();
-	if (listing_holds(old, &st, now) && restat(r, old, fd) == 0)
+	if (listing_holds(r->w, old, &st, now) && restat(r, old, fd) == 0) {
+		if (r->changed)
+			old->changed_ns = now;
 		return;
+	}
 	struct pm_snap *cur = pm_snap_read(fd);
 	if (!cur)
 		return;
 	stamp(cur, old, &st, now);
 	pm_snap_diff(old, cur, on_diff, r);
+	if (r->changed)
+		cur->changed_ns = now;
 	pm_node_set_snap(n, cur); /* cannot fail: it replaces one */
 	free(old);
+}
+
+/* ---- a round within its budget ----------------------------------------- */
+
+/* Polling costs CPU whether or not anything changes, so a round has a
+ * budget: BUDGET_PERCENT of the interval, the idle cost of a poller users
+ * accept. A round that would cost more (above about 15,000 files at
+ * 500 ms on a 2-core test machine: one fstatat per file is the floor) is
+ * split: a directory
+ * where a change was found in the last HOT_NS is polled every round (what
+ * a developer is editing), the others in turn, every poll_stride rounds
+ * (chosen by inode), so that a round stays within the budget; a quiet
+ * directory is still polled at least every COLD_MAX_MS. Rounds cheaper
+ * than SPLIT_FLOOR_NS are never split (a short --poll interval on a small
+ * tree). The cost is the thread's CPU time over the walk, per unit (an
+ * entry's fstatat; a directory's open, fstat and close count 2),
+ * smoothed over rounds, times the units of every polled directory. */
+#define BUDGET_PERCENT 5
+#define HOT_NS (600 * 1000000000ull)
+#define COLD_MAX_MS 10000u
+#define SPLIT_FLOOR_NS 10000000.0
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts = {0};
+	pm_sys.clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool due(const struct round *r, const struct pm_node *n, const struct pm_snap *s)
+{
+	const pymon_watcher *w = r->w;
+	if (w->poll_stride <= 1 || (s->changed_ns && r->now - s->changed_ns < HOT_NS))
+		return true;
+	return (w->poll_round + n->ino) % w->poll_stride == 0;
+}
+
+static void pace(pymon_watcher *w, const struct round *r, uint64_t cpu_ns)
+{
+	if (!r->units_polled)
+		return;
+	double unit = (double)cpu_ns / (double)r->units_polled;
+	w->poll_unit_ns = w->poll_unit_ns > 0 ? (3 * w->poll_unit_ns + unit) / 4 : unit;
+	double full = w->poll_unit_ns * (double)r->units_all;
+	double budget = (double)w->poll_interval_ms * 1e6 * BUDGET_PERCENT / 100;
+	unsigned most = w->poll_interval_ms < COLD_MAX_MS ? COLD_MAX_MS / w->poll_interval_ms : 1;
+	unsigned stride = 1;
+	if (full > budget && full > SPLIT_FLOOR_NS) {
+		double k = full / budget;
+		stride = k >= most ? most : (unsigned)k + ((double)(unsigned)k < k);
+	}
+	w->poll_stride = stride;
+	if (stride > 1 && stride >= 2 * w->poll_said_stride) {
+		w->poll_said_stride = stride;
+		pm_warn(w,
+		        "polling %zu entries in %zu directories takes %.0fms of CPU a round, over %d%% of a core at "
+		        "every %ums: directories changed in the last %llu minutes are still polled every %ums, the "
+		        "others every %.1fs (a longer interval polls all of them every round)",
+		        r->entries, r->dirs, full / 1e6, BUDGET_PERCENT, w->poll_interval_ms,
+		        (unsigned long long)(HOT_NS / 60000000000ull), w->poll_interval_ms,
+		        (double)stride * w->poll_interval_ms / 1000);
+	}
 }
 
 /* Descriptors a round holds at once, one per polled level: below that
@@ -403,30 +485,63 @@ static void poll_dir(struct round *r, struct pm_node *n, int fd)
  * of descriptors). */
 #define WALK_HELD_FDS 16
 
+/* A directory on the walk's way down, opened only when something below it
+ * needs its descriptor: one polled this round, or not due but above one
+ * that is (see "a round within its budget"). */
+struct lazy_dir {
+	const struct lazy_dir *up;
+	const struct pm_node *n;
+	int fd;
+	bool tried;
+};
+
+static int open_below(const struct lazy_dir *up, const struct pm_node *n)
+{
+	int parent_fd = -1;
+	if (up && !up->tried) {
+		struct lazy_dir *l = (struct lazy_dir *)up;
+		l->tried = true;
+		l->fd = open_below(l->up, l->n);
+	}
+	if (up)
+		parent_fd = up->fd;
+	return parent_fd >= 0 ? pm_sys.openat(parent_fd, n->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
+	                      : pm_node_open(n, NULL);
+}
+
 /* Pre-order walk of every polled node; children are linked before the
  * walk goes on, and nothing is dropped during the walk. A polled node is
  * opened relative to its polled parent's descriptor (one name to look up,
  * no path string); the top of a polled subtree, and what lies more than
  * WALK_HELD_FDS polled levels down, by its path. */
-static void walk(struct round *r, struct pm_node *n, int parent_fd, int held)
+static void walk(struct round *r, struct pm_node *n, const struct lazy_dir *up, int held)
 {
 	for (; n; n = n->next) {
-		int fd = -1;
-		if (pm_node_snap(n)) {
+		/* Not polled, or too deep to hold a descriptor: below it, by path. */
+		struct lazy_dir here = {.up = up, .n = n, .fd = -1, .tried = true};
+		const struct pm_snap *s = pm_node_snap(n);
+		if (s) {
 			r->any = true;
-			fd = parent_fd >= 0 ? pm_sys.openat(parent_fd, n->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0)
-			                    : pm_node_open(n, NULL);
-			/* Gone (its parent's round reports it) or unreadable. */
-			if (fd >= 0)
-				poll_dir(r, n, fd);
-			if (fd >= 0 && held >= WALK_HELD_FDS) {
-				close(fd);
-				fd = -1;
+			r->dirs++;
+			r->entries += s->count;
+			r->units_all += 2 + s->count;
+			if (due(r, n, s)) {
+				r->units_polled += 2 + s->count;
+				here.fd = open_below(up, n);
+				/* Gone (its parent's round reports it) or unreadable. */
+				if (here.fd >= 0)
+					poll_dir(r, n, here.fd);
+			} else {
+				here.tried = held >= WALK_HELD_FDS;
+			}
+			if (here.fd >= 0 && held >= WALK_HELD_FDS) {
+				close(here.fd);
+				here.fd = -1;
 			}
 		}
-		walk(r, n->child, fd, fd >= 0 ? held + 1 : held);
-		if (fd >= 0)
-			close(fd);
+		walk(r, n->child, &here, here.fd >= 0 || !here.tried ? held + 1 : held);
+		if (here.fd >= 0)
+			close(here.fd);
 	}
 }
 
@@ -554,11 +669,15 @@ static void round_ready(pymon_watcher *w, struct pm_source *src, uint32_t events
 	uint64_t ticks;
 	while (read(src->fd, &ticks, sizeof ticks) < 0 && errno == EINTR)
 		;
-	struct round r = {.w = w};
+	struct round r = {.w = w, .now = round_clock_ns()};
+	uint64_t cpu = thread_cpu_ns();
 	for (pymon_observer *o = w->observers; o; o = o->next)
 		for (struct pm_root *root = o->roots; root; root = root->next)
 			if (root->node)
-				walk(&r, root->node, -1, 0);
+				walk(&r, root->node, NULL, 0);
+	cpu = thread_cpu_ns() - cpu;
+	w->poll_round++;
+	pace(w, &r, cpu);
 	settle(&r);
 	free_changes(r.gone, r.ngone);
 	free_changes(r.born, r.nborn);
@@ -590,6 +709,8 @@ int pm_poll_node(pymon_watcher *w, struct pm_node *n, int dirfd, const struct st
 	}
 	struct pm_snap *old = pm_node_snap(n);
 	stamp(s, old, dir, now);
+	if (!old && w->poll_round)
+		s->changed_ns = now; /* new since polling began: as if just changed */
 	if (pm_node_set_snap(n, s) < 0) {
 		free(s);
 		return -ENOMEM;

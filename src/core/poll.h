@@ -7,7 +7,9 @@
  * relative to the directory's descriptor, lists the directory again where
  * its times moved, diffs, pairs a vanished and an appeared entry with the
  * same inode as a move, and feeds the result to the same filter and batch
- * code as inotify events.
+ * code as inotify events. A round keeps within 5 % of a core: where a full
+ * one would cost more, quiet directories are polled in turn (poll.c: "a
+ * round within its budget").
  */
 #ifndef PM_CORE_POLL_H
 #define PM_CORE_POLL_H
@@ -38,6 +40,7 @@ struct pm_snap {
 	int64_t dir_mtime_ns, dir_ctime_ns; /* the directory's, before it was listed */
 	uint64_t times_seen_ns;             /* the round that first saw those times */
 	uint64_t listed_ns;                 /* the round that listed it */
+	uint64_t changed_ns;                /* the last round that found a change in it; 0: none */
 	struct pm_snap_entry e[];
 };
 
@@ -77,6 +80,10 @@ bool pm_poll_wanted(pymon_watcher *w, struct pm_node *n, int dirfd, struct stat 
  * pm_poll_wanted() gave it (zeroed times: the next round lists it). 0, or
  * -ENOMEM. */
 int pm_poll_node(pymon_watcher *w, struct pm_node *n, int dirfd, const struct stat *dir);
+
+/* How long a listing of a directory whose times stand still is trusted:
+ * 10 s, or four turns of a quiet directory when rounds are split. */
+uint64_t pm_poll_relist_ns(const pymon_watcher *w);
 
 /* Applies PYMON_POLL from the environment (see README); -EINVAL with the
  * value named for a bad one. */

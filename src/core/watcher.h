@@ -109,6 +109,12 @@ struct pymon_watcher {
 	unsigned poll_flags;
 	bool poll_armed, poll_limit_warned;
 	struct pm_source poll_src;
+	/* Pacing (poll.c, "a round within its budget"): quiet directories are
+	 * polled every poll_stride rounds, in turn by inode. */
+	unsigned poll_round;       /* rounds so far (wraps) */
+	unsigned poll_stride;      /* 0 or 1: every directory every round */
+	unsigned poll_said_stride; /* the stride last announced */
+	double poll_unit_ns;       /* CPU per unit of a round, smoothed */
 	char poll_reason[160];   /* why inotify is not used at all, when ifd < 0 */
 	bool terminating;        /* pymon_watcher_terminate() was called */
 	int term_status;

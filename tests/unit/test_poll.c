@@ -241,18 +241,27 @@ TEST(poll_env_value_is_checked)
 static uint64_t clock_ns = 1000ull * 1000000000ull;
 static int rounds, listings;
 static bool frozen_times; /* a file system that does not keep directory times */
+/* The round's CPU time (a round reads it twice), and what polling one
+ * directory costs by it. */
+static uint64_t cpu_ns, cpu_per_poll;
+static int cpu_reads;
 
 static int fake_clock(clockid_t clock, struct timespec *ts)
 {
-	(void)clock;
-	ts->tv_sec = (time_t)(clock_ns / 1000000000u);
-	ts->tv_nsec = (long)(clock_ns % 1000000000u);
+	uint64_t t = clock_ns;
+	if (clock == CLOCK_THREAD_CPUTIME_ID) {
+		cpu_reads++;
+		t = cpu_ns;
+	}
+	ts->tv_sec = (time_t)(t / 1000000000u);
+	ts->tv_nsec = (long)(t % 1000000000u);
 	return 0;
 }
 
 static int counted_fstat(int fd, struct stat *st)
 {
 	rounds++; /* one polled directory: one fstat per round */
+	cpu_ns += cpu_per_poll;
 	int r = pm_sys_real.fstat(fd, st);
 	if (frozen_times)
 		st->st_mtim = st->st_ctim = (struct timespec){.tv_sec = 1};
@@ -406,5 +415,115 @@ TEST(poll_directory_replaced_under_frozen_times_is_seen_at_once)
 	CHECK(rename(other, sub) == 0);
 	pump(w, &s, 1, 3000);
 	CHECK_CONTAINS(s.paths, "create b.py");
+	pymon_watcher_free(w);
+}
+
+/* ---- a round within its budget: the CPU a round costs comes through the
+ * seam, charged per polled directory */
+
+/* Four directories of four files under the root, which holds them: five
+ * polled directories of six units each (2 + their entries). */
+static void four_by_four(void)
+{
+	const char *dirs[] = {"a", "b", "c", "d"};
+	for (int i = 0; i < 4; i++) {
+		char p[512];
+		snprintf(p, sizeof p, "%s/%s", pm_test_tmpdir(), dirs[i]);
+		CHECK(mkdir(p, 0755) == 0);
+		for (int f = 0; f < 4; f++) {
+			snprintf(p, sizeof p, "%s/f%d.py", dirs[i], f);
+			touch(p);
+		}
+	}
+}
+
+static void await_polls(pymon_watcher *w, int n)
+{
+	CHECK(pm_test_dispatch_until(w, &cpu_reads, cpu_reads + 2 * n, 5000));
+}
+
+/* How many directories the next n rounds poll. */
+static int polls_in(pymon_watcher *w, int n)
+{
+	int before = rounds;
+	await_polls(w, n);
+	return rounds - before;
+}
+
+TEST(poll_round_over_budget_polls_quiet_directories_in_turn)
+{
+	four_by_four();
+	/* 2.2 ms per directory: 11 ms a round, 11 times the budget of a 20 ms
+	 * interval (5 % of it, 1 ms) and over the 10 ms below which a round is
+	 * never split. */
+	cpu_per_poll = 2200000;
+	struct seen s = {0};
+	pymon_watcher *w = timed_watcher(&s);
+	await_polls(w, 1);
+	CHECK_INT((int)w->poll_stride, 11);
+	CHECK_CONTAINS(warned, "polling 20 entries in 5 directories takes 11ms of CPU a round, over 5% of a core");
+	CHECK_CONTAINS(warned, "still polled every 20ms, the others every 0.2s");
+	/* Each directory once in 11 rounds, the root (not due) opened only
+	 * for its children's sake. */
+	CHECK_INT(polls_in(w, 11), 5);
+	CHECK_INT(polls_in(w, 11), 5);
+	/* A write in a quiet directory is found on its turn... */
+	append("a/f1.py");
+	pump(w, &s, 1, 3000);
+	CHECK_STR(s.paths, "modify f1.py");
+	/* ...and from then on that directory is polled every round. */
+	CHECK_INT(polls_in(w, 11), 11 + 4);
+	append("a/f2.py");
+	int at = cpu_reads;
+	pump(w, &s, 2, 3000);
+	CHECK_STR(s.paths, "modify f1.py,modify f2.py");
+	CHECK(cpu_reads - at <= 2 * 2); /* the next round, or the one after */
+	/* A new file in another quiet directory, on its turn too (then one
+	 * less, so that every directory costs the same again). */
+	touch("c/new.py");
+	pump(w, &s, 3, 3000);
+	CHECK(unlink(strcat(strcpy((char[512]){0}, pm_test_tmpdir()), "/c/f3.py")) == 0);
+	pump(w, &s, 4, 3000);
+	CHECK_STR(s.paths, "modify f1.py,modify f2.py,create new.py,delete f3.py");
+	/* Ten minutes without a change: quiet again. */
+	await_polls(w, 12);
+	clock_ns += MS(601000);
+	await_polls(w, 1);
+	CHECK_INT((int)w->poll_stride, 11);
+	CHECK_INT(polls_in(w, 11), 5);
+	pymon_watcher_free(w);
+}
+
+TEST(poll_round_within_budget_or_cheap_polls_everything)
+{
+	four_by_four();
+	/* 7.5 ms a round: over 5 % of 20 ms, but below 10 ms. */
+	cpu_per_poll = 1500000;
+	struct seen s = {0};
+	pymon_watcher *w = timed_watcher(&s);
+	await_polls(w, 1);
+	CHECK_INT(polls_in(w, 6), 6 * 5);
+	CHECK(w->poll_stride <= 1);
+	CHECK_INT((int)w->poll_said_stride, 0);
+	pymon_watcher_free(w);
+}
+
+TEST(poll_quiet_directory_is_polled_at_least_every_10s)
+{
+	four_by_four();
+	cpu_per_poll = 1000000000; /* a second a directory */
+	struct seen s = {0};
+	pymon_watcher *w = timed_watcher(&s);
+	await_polls(w, 1);
+	CHECK_INT((int)w->poll_stride, 10000 / 20);
+	CHECK_CONTAINS(warned, "the others every 10.0s");
+	/* Their listings are trusted for four turns (a full listing costs
+	 * twice the stats); with every directory every round, 10 s. */
+	CHECK(pm_poll_relist_ns(w) == 40ull * 1000000000u);
+	w->poll_stride = 1;
+	CHECK(pm_poll_relist_ns(w) == 10ull * 1000000000u);
+	w->poll_stride = 12;
+	w->poll_interval_ms = 500;
+	CHECK(pm_poll_relist_ns(w) == 24ull * 1000000000u);
 	pymon_watcher_free(w);
 }
