@@ -303,7 +303,8 @@ static void on_diff(void *ud, enum pm_snap_op op, const struct pm_snap *s, const
 	struct round *r = ud;
 	const char *name = pm_snap_name(s, e);
 	bool is_dir = S_ISDIR(e->mode);
-	r->changed = true;
+	if (op != PM_SNAP_CHANGED || !is_dir) /* not a subdirectory's times */
+		r->changed = true;
 	switch (op) {
 	case PM_SNAP_CHANGED:
 		/* A directory's mtime follows its entries: those are reported. */
@@ -317,6 +318,57 @@ static void on_diff(void *ud, enum pm_snap_op op, const struct pm_snap *s, const
 		push_change(&r->born, &r->nborn, &r->capborn, r->dir, name, e->ino, is_dir);
 		break;
 	}
+}
+
+/* ---- a round within its budget ----------------------------------------- */
+
+/* Polling costs CPU whether or not anything changes, so a round has a
+ * budget: BUDGET_PERCENT of the interval, the idle cost of a poller users
+ * accept. A round that would cost more (above about 15,000 files at
+ * 500 ms on a 2-core test machine: one fstatat per file is the floor) is
+ * split: a directory where a change was found in the last HOT_NS is busy
+ * and polled every round (what a developer is editing; a directory that
+ * appears while polling runs starts busy), the quiet others in turn, every
+ * poll_stride rounds, so that the quiet share of a round stays within the
+ * budget, and each at least every COLD_MAX_MS whatever the stride did
+ * meanwhile. Busy directories take what they cost: the budget holds once
+ * nothing changed for HOT_NS. Rounds cheaper than SPLIT_FLOOR_NS are never
+ * split (a short --poll interval on a small tree). The cost is the
+ * thread's CPU time over the walk, per unit (an entry's fstatat; a
+ * directory's open, fstat and close count 2), smoothed over rounds, times
+ * the units of every polled directory. */
+#define BUDGET_PERCENT 5
+#define HOT_NS (600 * 1000000000ull)
+#define COLD_MAX_MS 10000u
+#define SPLIT_FLOOR_NS 10000000.0
+#define ANNOUNCE_AFTER_ROUNDS 16 /* past the first listings, which cost more */
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts = {0};
+	pm_sys.clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static bool busy(const struct pm_snap *s, uint64_t now)
+{
+	return s->changed_ns && now >= s->changed_ns && now - s->changed_ns < HOT_NS;
+}
+
+/* Rounds a quiet directory may wait at most. */
+static unsigned most_rounds(const pymon_watcher *w)
+{
+	return w->poll_interval_ms < COLD_MAX_MS ? COLD_MAX_MS / w->poll_interval_ms : 1;
+}
+
+bool pm_poll_due(const pymon_watcher *w, const struct pm_node *n, const struct pm_snap *s, uint64_t now)
+{
+	if (w->poll_stride <= 1 || busy(s, now) || w->poll_round - s->polled_round >= most_rounds(w))
+		return true;
+	/* In turn: the phase is a hash of the inode, which a file system
+	 * may give out in any pattern. */
+	uint64_t phase = (n->ino * 0x9E3779B97F4A7C15ull) >> 32;
+	return (w->poll_round + phase) % w->poll_stride == 0;
 }
 
 /* ---- when a listing holds ---------------------------------------------- */
@@ -344,16 +396,18 @@ static uint64_t round_clock_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t pm_poll_relist_ns(const pymon_watcher *w)
+uint64_t pm_poll_relist_ns(const pymon_watcher *w, bool is_busy)
 {
-	uint64_t every_fourth = 4ull * (w->poll_stride ? w->poll_stride : 1) * w->poll_interval_ms * 1000000u;
+	if (is_busy || w->poll_stride <= 1)
+		return RELIST_NS;
+	uint64_t every_fourth = 4ull * w->poll_stride * w->poll_interval_ms * 1000000u;
 	return every_fourth > RELIST_NS ? every_fourth : RELIST_NS;
 }
 
 static bool listing_holds(const pymon_watcher *w, const struct pm_snap *s, const struct stat *dir, uint64_t now)
 {
 	return s->dir_mtime_ns == ns_of(dir->st_mtim) && s->dir_ctime_ns == ns_of(dir->st_ctim) &&
-	       s->listed_ns >= s->times_seen_ns + STEADY_NS && now - s->listed_ns < pm_poll_relist_ns(w);
+	       s->listed_ns >= s->times_seen_ns + STEADY_NS && now - s->listed_ns < pm_poll_relist_ns(w, busy(s, now));
 }
 
 /* Stamps a fresh listing of a directory with its times (taken before it
@@ -366,6 +420,7 @@ static void stamp(struct pm_snap *s, const struct pm_snap *old, const struct sta
 	s->times_seen_ns = same ? old->times_seen_ns : now;
 	s->listed_ns = now;
 	s->changed_ns = old ? old->changed_ns : 0;
+	s->polled_round = old ? old->polled_round : 0;
 }
 
 /* The entries of a listing that holds, stat'ed again in place: a change is
@@ -418,63 +473,30 @@ static void poll_dir(struct round *r, struct pm_node *n, int fd)
 	free(old);
 }
 
-/* ---- a round within its budget ----------------------------------------- */
-
-/* Polling costs CPU whether or not anything changes, so a round has a
- * budget: BUDGET_PERCENT of the interval, the idle cost of a poller users
- * accept. A round that would cost more (above about 15,000 files at
- * 500 ms on a 2-core test machine: one fstatat per file is the floor) is
- * split: a directory
- * where a change was found in the last HOT_NS is polled every round (what
- * a developer is editing), the others in turn, every poll_stride rounds
- * (chosen by inode), so that a round stays within the budget; a quiet
- * directory is still polled at least every COLD_MAX_MS. Rounds cheaper
- * than SPLIT_FLOOR_NS are never split (a short --poll interval on a small
- * tree). The cost is the thread's CPU time over the walk, per unit (an
- * entry's fstatat; a directory's open, fstat and close count 2),
- * smoothed over rounds, times the units of every polled directory. */
-#define BUDGET_PERCENT 5
-#define HOT_NS (600 * 1000000000ull)
-#define COLD_MAX_MS 10000u
-#define SPLIT_FLOOR_NS 10000000.0
-
-static uint64_t thread_cpu_ns(void)
-{
-	struct timespec ts = {0};
-	pm_sys.clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static bool due(const struct round *r, const struct pm_node *n, const struct pm_snap *s)
-{
-	const pymon_watcher *w = r->w;
-	if (w->poll_stride <= 1 || (s->changed_ns && r->now - s->changed_ns < HOT_NS))
-		return true;
-	return (w->poll_round + n->ino) % w->poll_stride == 0;
-}
-
 static void pace(pymon_watcher *w, const struct round *r, uint64_t cpu_ns)
 {
-	if (!r->units_polled)
+	if (r->units_polled) {
+		double unit = (double)cpu_ns / (double)r->units_polled;
+		w->poll_unit_ns = w->poll_unit_ns > 0 ? (3 * w->poll_unit_ns + unit) / 4 : unit;
+	}
+	if (w->poll_unit_ns <= 0)
 		return;
-	double unit = (double)cpu_ns / (double)r->units_polled;
-	w->poll_unit_ns = w->poll_unit_ns > 0 ? (3 * w->poll_unit_ns + unit) / 4 : unit;
 	double full = w->poll_unit_ns * (double)r->units_all;
 	double budget = (double)w->poll_interval_ms * 1e6 * BUDGET_PERCENT / 100;
-	unsigned most = w->poll_interval_ms < COLD_MAX_MS ? COLD_MAX_MS / w->poll_interval_ms : 1;
+	unsigned most = most_rounds(w);
 	unsigned stride = 1;
 	if (full > budget && full > SPLIT_FLOOR_NS) {
 		double k = full / budget;
 		stride = k >= most ? most : (unsigned)k + ((double)(unsigned)k < k);
 	}
 	w->poll_stride = stride;
-	if (stride > 1 && stride >= 2 * w->poll_said_stride) {
+	if (stride > 1 && stride >= 2 * w->poll_said_stride && w->poll_round >= ANNOUNCE_AFTER_ROUNDS) {
 		w->poll_said_stride = stride;
 		pm_warn(w,
-		        "polling %zu entries in %zu directories takes %.0fms of CPU a round, over %d%% of a core at "
-		        "every %ums: directories changed in the last %llu minutes are still polled every %ums, the "
-		        "others every %.1fs (a longer interval polls all of them every round)",
-		        r->entries, r->dirs, full / 1e6, BUDGET_PERCENT, w->poll_interval_ms,
+		        "polling %zu entries in %zu directories every %ums would take over %d%% of a core (about "
+		        "%.0fms of CPU a round): directories changed in the last %llu minutes are still polled every "
+		        "%ums, the others every %.1fs (a longer interval polls all of them every round)",
+		        r->entries, r->dirs, w->poll_interval_ms, BUDGET_PERCENT, full / 1e6,
 		        (unsigned long long)(HOT_NS / 60000000000ull), w->poll_interval_ms,
 		        (double)stride * w->poll_interval_ms / 1000);
 	}
@@ -525,12 +547,15 @@ static void walk(struct round *r, struct pm_node *n, const struct lazy_dir *up, 
 			r->dirs++;
 			r->entries += s->count;
 			r->units_all += 2 + s->count;
-			if (due(r, n, s)) {
+			if (pm_poll_due(r->w, n, s, r->now)) {
 				r->units_polled += 2 + s->count;
 				here.fd = open_below(up, n);
 				/* Gone (its parent's round reports it) or unreadable. */
 				if (here.fd >= 0)
 					poll_dir(r, n, here.fd);
+				struct pm_snap *polled = pm_node_snap(n); /* poll_dir may replace it */
+				if (polled)
+					polled->polled_round = r->w->poll_round;
 			} else {
 				here.tried = held >= WALK_HELD_FDS;
 			}
@@ -709,8 +734,11 @@ int pm_poll_node(pymon_watcher *w, struct pm_node *n, int dirfd, const struct st
 	}
 	struct pm_snap *old = pm_node_snap(n);
 	stamp(s, old, dir, now);
-	if (!old && w->poll_round)
-		s->changed_ns = now; /* new since polling began: as if just changed */
+	if (!old) {
+		s->polled_round = w->poll_round;
+		if (w->poll_round)
+			s->changed_ns = now; /* new since polling began: busy */
+	}
 	if (pm_node_set_snap(n, s) < 0) {
 		free(s);
 		return -ENOMEM;

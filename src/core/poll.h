@@ -41,6 +41,7 @@ struct pm_snap {
 	uint64_t times_seen_ns;             /* the round that first saw those times */
 	uint64_t listed_ns;                 /* the round that listed it */
 	uint64_t changed_ns;                /* the last round that found a change in it; 0: none */
+	uint64_t polled_round;              /* the round that last polled it */
 	struct pm_snap_entry e[];
 };
 
@@ -83,7 +84,12 @@ int pm_poll_node(pymon_watcher *w, struct pm_node *n, int dirfd, const struct st
 
 /* How long a listing of a directory whose times stand still is trusted:
  * 10 s, or four turns of a quiet directory when rounds are split. */
-uint64_t pm_poll_relist_ns(const pymon_watcher *w);
+uint64_t pm_poll_relist_ns(const pymon_watcher *w, bool is_busy);
+
+/* Whether this round (w->poll_round) polls directory n, snapshot s, at
+ * time now: every round while rounds are not split or s is busy, else in
+ * turn and at least every 10 s (poll.c: "a round within its budget"). */
+bool pm_poll_due(const pymon_watcher *w, const struct pm_node *n, const struct pm_snap *s, uint64_t now);
 
 /* Applies PYMON_POLL from the environment (see README); -EINVAL with the
  * value named for a bad one. */

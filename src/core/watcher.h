@@ -111,7 +111,7 @@ struct pymon_watcher {
 	struct pm_source poll_src;
 	/* Pacing (poll.c, "a round within its budget"): quiet directories are
 	 * polled every poll_stride rounds, in turn by inode. */
-	unsigned poll_round;       /* rounds so far (wraps) */
+	uint64_t poll_round;       /* rounds so far */
 	unsigned poll_stride;      /* 0 or 1: every directory every round */
 	unsigned poll_said_stride; /* the stride last announced */
 	double poll_unit_ns;       /* CPU per unit of a round, smoothed */

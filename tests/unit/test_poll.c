@@ -8,6 +8,7 @@
 #include "core/poll.h"
 #include "core/watcher.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -450,28 +451,55 @@ static int polls_in(pymon_watcher *w, int n)
 	return rounds - before;
 }
 
+static int opens;
+static int counted_openat(int dirfd, const char *path, int flags, int mode)
+{
+	opens++;
+	return pm_sys_real.openat(dirfd, path, flags, mode);
+}
+
+static int open_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	CHECK(d != NULL);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
 TEST(poll_round_over_budget_polls_quiet_directories_in_turn)
 {
 	four_by_four();
-	/* 2.2 ms per directory: 11 ms a round, 11 times the budget of a 20 ms
-	 * interval (5 % of it, 1 ms) and over the 10 ms below which a round is
-	 * never split. */
-	cpu_per_poll = 2200000;
+	/* 2.1 ms per directory: 10.5 ms a round, 10.5 times the budget of a
+	 * 20 ms interval (5 % of it, 1 ms) and over the 10 ms below which a
+	 * round is never split: every 11th round. */
+	cpu_per_poll = 2100000;
+	pm_sys.openat = counted_openat;
 	struct seen s = {0};
 	pymon_watcher *w = timed_watcher(&s);
 	await_polls(w, 1);
 	CHECK_INT((int)w->poll_stride, 11);
-	CHECK_CONTAINS(warned, "polling 20 entries in 5 directories takes 11ms of CPU a round, over 5% of a core");
-	CHECK_CONTAINS(warned, "still polled every 20ms, the others every 0.2s");
-	/* Each directory once in 11 rounds, the root (not due) opened only
-	 * for its children's sake. */
+	/* Said once the first listings are past (they cost more). */
+	CHECK(!strstr(warned, "would take"));
+	await_polls(w, 16);
+	CHECK_CONTAINS(warned, "polling 20 entries in 5 directories every 20ms would take over 5% of a core (about ");
+	CHECK_CONTAINS(warned, "ms of CPU a round): directories changed in the last 10 minutes are still polled "
+	                       "every 20ms, the others every 0.2s");
+	/* Each directory once in 11 rounds; a directory not due is opened
+	 * only for a due child's sake, and every descriptor is closed. */
+	int fds = open_fds(), opened = opens;
 	CHECK_INT(polls_in(w, 11), 5);
 	CHECK_INT(polls_in(w, 11), 5);
+	CHECK(opens - opened <= 2 * 10);
+	CHECK_INT(open_fds(), fds);
 	/* A write in a quiet directory is found on its turn... */
 	append("a/f1.py");
 	pump(w, &s, 1, 3000);
 	CHECK_STR(s.paths, "modify f1.py");
-	/* ...and from then on that directory is polled every round. */
+	/* ...and from then on that directory is polled every round (not its
+	 * parent, whose entry for it only changed times). */
 	CHECK_INT(polls_in(w, 11), 11 + 4);
 	append("a/f2.py");
 	int at = cpu_reads;
@@ -485,8 +513,8 @@ TEST(poll_round_over_budget_polls_quiet_directories_in_turn)
 	CHECK(unlink(strcat(strcpy((char[512]){0}, pm_test_tmpdir()), "/c/f3.py")) == 0);
 	pump(w, &s, 4, 3000);
 	CHECK_STR(s.paths, "modify f1.py,modify f2.py,create new.py,delete f3.py");
+	CHECK_INT(polls_in(w, 11), 2 * 11 + 3);
 	/* Ten minutes without a change: quiet again. */
-	await_polls(w, 12);
 	clock_ns += MS(601000);
 	await_polls(w, 1);
 	CHECK_INT((int)w->poll_stride, 11);
@@ -516,14 +544,66 @@ TEST(poll_quiet_directory_is_polled_at_least_every_10s)
 	pymon_watcher *w = timed_watcher(&s);
 	await_polls(w, 1);
 	CHECK_INT((int)w->poll_stride, 10000 / 20);
+	await_polls(w, 16);
 	CHECK_CONTAINS(warned, "the others every 10.0s");
+	/* Whatever the stride does from round to round, a quiet directory
+	 * waits at most 10 s (500 rounds of 20 ms): strides that flip between
+	 * 19 and 20 each round, then 499 and 500, for every phase. */
+	const struct pm_node *n = w->observers->roots->node;
+	struct pm_snap quiet = {0};
+	for (uint64_t ino = 1; ino < 200; ino++) {
+		struct pm_node node = *n;
+		node.ino = ino * 7919;
+		for (unsigned base = 19; base < 500; base += 480) {
+			quiet.polled_round = 1000;
+			uint64_t gap = 0;
+			for (w->poll_round = 1001; w->poll_round < 3000; w->poll_round++) {
+				w->poll_stride = base + (unsigned)(w->poll_round & 1);
+				if (pm_poll_due(w, &node, &quiet, clock_ns)) {
+					if (w->poll_round - quiet.polled_round > gap)
+						gap = w->poll_round - quiet.polled_round;
+					quiet.polled_round = w->poll_round;
+				}
+			}
+			CHECK(gap <= 500);
+		}
+	}
+	/* Turns are spread: of 1,000 directories with inodes in sequence, at a
+	 * stride of 10, each round polls about a tenth. */
+	w->poll_stride = 10;
+	quiet.polled_round = 10000;
+	for (w->poll_round = 10001; w->poll_round <= 10010; w->poll_round++) {
+		int dues = 0;
+		for (uint64_t ino = 5000; ino < 6000; ino++) {
+			struct pm_node node = *n;
+			node.ino = ino;
+			dues += pm_poll_due(w, &node, &quiet, clock_ns);
+		}
+		CHECK(dues >= 50 && dues <= 150);
+	}
+	/* Changed 599 s ago: busy, due in each of 500 rounds; 600 s ago:
+	 * quiet, due once in them. */
+	w->poll_stride = 500;
+	for (int age = 599; age <= 600; age++) {
+		quiet.changed_ns = clock_ns - MS(age * 1000);
+		int dues = 0;
+		for (w->poll_round = 5000; w->poll_round < 5500; w->poll_round++) {
+			quiet.polled_round = w->poll_round - 1;
+			dues += pm_poll_due(w, n, &quiet, clock_ns);
+		}
+		CHECK_INT(dues, age == 599 ? 500 : 1);
+	}
 	/* Their listings are trusted for four turns (a full listing costs
-	 * twice the stats); with every directory every round, 10 s. */
-	CHECK(pm_poll_relist_ns(w) == 40ull * 1000000000u);
+	 * twice the stats); busy ones, or with every directory every round
+	 * at any interval, 10 s. */
+	w->poll_interval_ms = 20;
+	CHECK(pm_poll_relist_ns(w, false) == 40ull * 1000000000u);
+	CHECK(pm_poll_relist_ns(w, true) == 10ull * 1000000000u);
 	w->poll_stride = 1;
-	CHECK(pm_poll_relist_ns(w) == 10ull * 1000000000u);
+	w->poll_interval_ms = 4000;
+	CHECK(pm_poll_relist_ns(w, false) == 10ull * 1000000000u);
 	w->poll_stride = 12;
 	w->poll_interval_ms = 500;
-	CHECK(pm_poll_relist_ns(w) == 24ull * 1000000000u);
+	CHECK(pm_poll_relist_ns(w, false) == 24ull * 1000000000u);
 	pymon_watcher_free(w);
 }
