@@ -83,6 +83,15 @@ def make_tree(base, nfiles):
             open(os.path.join(p, "f%d.py" % f), "w").close()
 
 
+def stop(p):
+    p.terminate()
+    try:
+        p.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
 def steady_cpu(argv, env, warmup):
     """Share of a core over MEASURE_S once the tool has scanned."""
     p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -93,11 +102,7 @@ def steady_cpu(argv, env, warmup):
         c1, t1 = cpu_tree(p.pid), time.monotonic()
         return (c1 - c0) / (t1 - t0), rss_tree_kb(p.pid)
     finally:
-        p.terminate()
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
+        stop(p)
 
 
 def detection_ms(base, nfiles, env):
@@ -124,11 +129,7 @@ def detection_ms(base, nfiles, env):
                         break
                 into.append((time.monotonic() - t0) * 1000)
     finally:
-        p.terminate()
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
+        stop(p)
     med = lambda v: sorted(v)[len(v) // 2]
     return {"quiet_median_ms": med(quiet), "quiet_max_ms": max(quiet), "busy_median_ms": med(busy),
             "busy_max_ms": max(busy)}
