@@ -250,6 +250,18 @@ class Observer:
         return self.watcher.observe()
 
 
+def _poll_mode(poll: Union[None, bool, float]) -> Tuple[int, int]:
+    if poll is None:
+        return _pymon.POLL_AUTO, 0
+    if poll is True or poll is False:
+        return (_pymon.POLL_ALWAYS if poll else _pymon.POLL_NEVER), 0
+    if not isinstance(poll, (int, float)):
+        raise TypeError("poll: expected None, a bool or seconds (a number), got %s" % type(poll).__name__)
+    if not 0.001 <= poll <= 3600:
+        raise ValueError("poll: an interval from 0.001 to 3600 seconds, got %r" % poll)
+    return _pymon.POLL_ALWAYS, int(round(poll * 1000))
+
+
 class Watcher:
     """One inotify instance and one event loop, holding observers.
 
@@ -257,8 +269,20 @@ class Watcher:
     A watcher observes once: after observe() returns, make a new one.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, poll: Union[None, bool, float] = None, poll_on_limit: bool = False) -> None:
+        """poll: None chooses by file system (polling only where inotify is
+        blind: NFS, SMB, 9p, FUSE...; PYMON_POLL may force it), True polls
+        everything every 0.5 s, a number of seconds polls everything at
+        that interval, False never polls. poll_on_limit: poll what the
+        inotify watch limit leaves unwatched instead of raising ENOSPC."""
+        mode, interval_ms = _poll_mode(poll)
         self._w = _pymon.Watcher()
+        try:
+            if mode != _pymon.POLL_AUTO or poll_on_limit:
+                self._w.poll(mode, interval_ms, _pymon.POLL_ON_LIMIT if poll_on_limit else 0)
+        except BaseException:
+            self._w.close()
+            raise
         self._observers: List[Observer] = []
         self._observing = False
         self._started = False
@@ -355,10 +379,10 @@ Change = Tuple[Events, str]
 
 
 def _watcher_for(paths: Sequence[StrPath], ignore: Iterable[str], ext: Iterable[str], delay: float,
-                 events: Events, batches: List[Set[Change]]) -> Watcher:
+                 events: Events, batches: List[Set[Change]], poll: Union[None, bool, float]) -> Watcher:
     if not paths:
         raise ValueError("watch: give at least one path")
-    w = Watcher()
+    w = Watcher(poll=poll)
     try:
         o = w.add(*paths).on(events).delay(delay)
         ignore = list(ignore)
@@ -375,14 +399,14 @@ def _watcher_for(paths: Sequence[StrPath], ignore: Iterable[str], ext: Iterable[
 
 
 def watch(*paths: StrPath, ignore: Iterable[str] = (), ext: Iterable[str] = (), delay: float = 0.05,
-          events: Events = Events.ALL, stop_event: Optional[threading.Event] = None
-          ) -> Iterator[Set[Change]]:
+          events: Events = Events.ALL, stop_event: Optional[threading.Event] = None,
+          poll: Union[None, bool, float] = None) -> Iterator[Set[Change]]:
     """Yields a set of (Events, path) per debounced batch of changes below
     `paths`, until `stop_event` (a threading.Event) is set or the caller
     stops iterating. A move yields (Events.MOVE, new path). delay is in
-    seconds. Ctrl-C raises KeyboardInterrupt."""
+    seconds; poll as Watcher(poll=...). Ctrl-C raises KeyboardInterrupt."""
     batches: List[Set[Change]] = []
-    with _watcher_for(paths, ignore, ext, delay, events, batches) as w:
+    with _watcher_for(paths, ignore, ext, delay, events, batches, poll) as w:
         low = w._w
         low.start()
         while True:
@@ -402,13 +426,14 @@ def watch(*paths: StrPath, ignore: Iterable[str] = (), ext: Iterable[str] = (), 
 
 async def awatch(*paths: StrPath, ignore: Iterable[str] = (), ext: Iterable[str] = (),
                  delay: float = 0.05, events: Events = Events.ALL,
-                 stop_event: Optional[asyncio.Event] = None) -> AsyncIterator[Set[Change]]:
+                 stop_event: Optional[asyncio.Event] = None,
+                 poll: Union[None, bool, float] = None) -> AsyncIterator[Set[Change]]:
     """watch() on the running asyncio loop: the watcher's descriptor is
     registered with loop.add_reader (no thread). Ends when `stop_event` (an
     asyncio.Event) is set."""
     loop = asyncio.get_running_loop()
     batches: List[Set[Change]] = []
-    with _watcher_for(paths, ignore, ext, delay, events, batches) as w:
+    with _watcher_for(paths, ignore, ext, delay, events, batches, poll) as w:
         low = w._w
         low.start()
         ready = asyncio.Event()

@@ -368,6 +368,22 @@ static PyObject *Watcher_watch_count(WatcherObject *self, PyObject *unused)
 	return PyLong_FromSize_t(pymon_watcher_watch_count(self->w));
 }
 
+/* poll(mode, interval_ms, flags): pymon_watcher_poll(), before start(). */
+static PyObject *Watcher_poll(WatcherObject *self, PyObject *args)
+{
+	int mode;
+	unsigned interval_ms, flags;
+	if (!PyArg_ParseTuple(args, "iII", &mode, &interval_ms, &flags))
+		return NULL;
+	if (watcher_check(self) < 0)
+		return NULL;
+	pymon_error err = {0};
+	int r = pymon_watcher_poll(self->w, (enum pymon_poll)mode, interval_ms, flags, &err);
+	if (r < 0)
+		return raise_error(r, &err);
+	Py_RETURN_NONE;
+}
+
 static PyObject *Watcher_close_m(WatcherObject *self, PyObject *unused)
 {
 	if (self->busy) {
@@ -398,6 +414,8 @@ static PyMethodDef Watcher_methods[] = {
 	{"wakeup_fd", (PyCFunction)Watcher_wakeup_fd, METH_NOARGS,
 	 "wakeup_fd() -> int: a descriptor for signal.set_wakeup_fd() that wakes wait()."},
 	{"watch_count", (PyCFunction)Watcher_watch_count, METH_NOARGS, "watch_count() -> int: directories watched."},
+	{"poll", (PyCFunction)Watcher_poll, METH_VARARGS,
+	 "poll(mode, interval_ms, flags): POLL_AUTO/ALWAYS/NEVER, 0 for the default interval, POLL_ON_LIMIT."},
 	{"close", (PyCFunction)Watcher_close_m, METH_NOARGS, "close(): stop everything and free the watcher."},
 	{NULL, NULL, 0, NULL},
 };
@@ -817,6 +835,8 @@ PyMODINIT_FUNC PyInit__pymon(void)
 		{"RUN_POSTPONE", PYMON_RUN_POSTPONE}, {"RUN_ONCE", PYMON_RUN_ONCE},
 		{"RUN_NO_TTY", PYMON_RUN_NO_TTY}, {"NO_DEFAULT_IGNORE", PYMON_NO_DEFAULT_IGNORE},
 		{"NO_VCS_IGNORE", PYMON_NO_VCS_IGNORE}, {"NO_GIT_LOCK_WAIT", PYMON_NO_GIT_LOCK_WAIT},
+		{"POLL_AUTO", PYMON_POLL_AUTO}, {"POLL_ALWAYS", PYMON_POLL_ALWAYS}, {"POLL_NEVER", PYMON_POLL_NEVER},
+		{"POLL_ON_LIMIT", PYMON_POLL_ON_LIMIT},
 	};
 	for (size_t i = 0; i < sizeof consts / sizeof consts[0]; i++)
 		if (PyModule_AddIntConstant(m, consts[i].name, consts[i].value) < 0)

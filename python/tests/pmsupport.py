@@ -7,7 +7,7 @@ import sys
 import threading
 import time
 
-from support import ROOT, TIMEOUT, Proc, TempDirTest, wait_for, write  # noqa: F401
+from support import ROOT, TIMEOUT, Proc, TempDirTest, wait_for, watch_limit_prefix, write  # noqa: F401
 
 import pymon
 

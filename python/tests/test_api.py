@@ -1,11 +1,12 @@
 """The Watcher/Observer chain on real kernel events in temp trees."""
 import errno
 import os
+import subprocess
 import sys
 import threading
 import time
 
-from pmsupport import TIMEOUT, Observing, TempDirTest, alive, wait_for, write
+from pmsupport import ENV, TIMEOUT, Observing, TempDirTest, alive, wait_for, watch_limit_prefix, write
 
 import pymon
 from pymon import Command, Event, Events, Watcher
@@ -187,6 +188,81 @@ class ErrorTest(TempDirTest):
             w.start()
             with self.assertRaises(RuntimeError):
                 o.ignore("late")
+
+
+def inotify_watches():
+    """The inotify watches this process holds (/proc/self/fdinfo)."""
+    n = 0
+    for fd in os.listdir("/proc/self/fdinfo"):
+        try:
+            with open("/proc/self/fdinfo/" + fd) as f:
+                n += sum(1 for line in f if line.startswith("inotify wd:"))
+        except OSError:
+            pass
+    return n
+
+
+class PollTest(TempDirTest):
+    def test_poll_finds_changes_with_no_inotify_watch(self):
+        before = inotify_watches()
+        with Watcher(poll=0.02) as w:
+            obs = Observing(w)
+            w.add(self.dir).delay(0.01).call(obs.record)
+            with obs:
+                self.assertEqual(inotify_watches(), before)
+                f = self.path("a.py")
+                write(f)
+                obs.has(Events.CREATE, f)
+                with open(f, "a") as fh:
+                    fh.write("more\n")
+                obs.has(Events.MODIFY, f)
+        self.assertEqual(Watcher(poll=True).close(), None)
+
+    def test_auto_and_no_poll_watch_with_inotify(self):
+        for poll in (None, False):
+            with self.subTest(poll=poll):
+                before = inotify_watches()
+                with Watcher(poll=poll) as w:
+                    w.add(self.dir).call(lambda events: None)
+                    w.start()
+                    self.assertEqual(inotify_watches(), before + 1)
+
+    def test_watch_iterator_polls(self):
+        before = inotify_watches()
+        stop = threading.Event()
+        f = self.path("b.py")
+        it = pymon.watch(self.dir, delay=0.01, poll=0.02, stop_event=stop)
+        threading.Timer(0.3, write, (f,)).start()
+        changes = next(it)
+        self.assertEqual(inotify_watches(), before)
+        self.assertIn((Events.CREATE, f), changes)
+        stop.set()
+        self.assertEqual(list(it), [])
+
+    def test_poll_on_limit_polls_what_the_watch_limit_leaves(self):
+        prefix = watch_limit_prefix(5)
+        for i in range(20):
+            os.makedirs(self.path("d%02d" % i))
+        code = ("import errno, sys, pymon\n"
+                "for flag in (False, True):\n"
+                "    try:\n"
+                "        with pymon.Watcher(poll_on_limit=flag) as w:\n"
+                "            w.add(sys.argv[1]).call(lambda events: None)\n"
+                "            w.start()\n"
+                "            print(flag, 'started', w.watch_count)\n"
+                "    except pymon.Error as e:\n"
+                "        print(flag, errno.errorcode[e.errno])\n")
+        r = subprocess.run(prefix + [sys.executable, "-c", code, self.dir], env=ENV, capture_output=True,
+                           text=True, timeout=TIMEOUT)
+        self.assertEqual(r.stdout.split("\n")[:2], ["False ENOSPC", "True started 21"], r.stderr)
+        self.assertIn("fs.inotify.max_user_watches", r.stderr)
+
+    def test_bad_poll_values(self):
+        with self.assertRaisesRegex(TypeError, "poll: expected None, a bool or seconds"):
+            Watcher(poll="fast")  # type: ignore[arg-type]
+        for bad in (0, -1, 7200):
+            with self.assertRaisesRegex(ValueError, "poll: an interval from 0.001 to 3600 seconds"):
+                Watcher(poll=bad)
 
 
 class CommandTest(TempDirTest):
