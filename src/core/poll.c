@@ -236,7 +236,7 @@ bool pm_poll_wanted(pymon_watcher *w, struct pm_node *n, int dirfd, struct stat 
 		return false;
 	if (w->poll_mode == PYMON_POLL_ALWAYS || w->ifd < 0) {
 		if (!n->parent)
-			say_polling(w, n, w->ifd < 0 ? w->poll_reason : "polling asked for: --poll or PYMON_POLL");
+			say_polling(w, n, w->ifd < 0 ? w->poll_reason : w->poll_by_env ? "asked for by PYMON_POLL" : "asked for");
 		return true;
 	}
 	if (!mount)
@@ -775,6 +775,7 @@ int pm_poll_from_env(pymon_watcher *w, pymon_error *err)
 	}
 	if (strcmp(v, "1") == 0) {
 		w->poll_mode = PYMON_POLL_ALWAYS;
+		w->poll_by_env = true;
 		return 0;
 	}
 	char *end;
@@ -786,6 +787,7 @@ int pm_poll_from_env(pymon_watcher *w, pymon_error *err)
 		              "PYMON_POLL: invalid value '%s' (expected 1, 0 or an interval from 1ms to 3600s, e.g. 500ms)",
 		              v);
 	w->poll_mode = PYMON_POLL_ALWAYS;
+	w->poll_by_env = true;
 	w->poll_interval_ms = (unsigned)ms;
 	return 0;
 }
@@ -802,6 +804,7 @@ PM_API int pymon_watcher_poll(pymon_watcher *w, enum pymon_poll mode, unsigned i
 	if (w->started)
 		return pm_err(err, -EBUSY, "set the polling mode before the watcher starts");
 	w->poll_mode = mode;
+	w->poll_by_env = false;
 	w->poll_flags = flags;
 	if (interval_ms)
 		w->poll_interval_ms = interval_ms;

@@ -116,6 +116,7 @@ struct pymon_watcher {
 	unsigned poll_said_stride; /* the stride last announced */
 	double poll_unit_ns;       /* CPU per unit of a round, smoothed */
 	char poll_reason[160];   /* why inotify is not used at all, when ifd < 0 */
+	bool poll_by_env;        /* PYMON_POLL forced it, not the program */
 	bool terminating;        /* pymon_watcher_terminate() was called */
 	int term_status;
 	/* PYMON_ROLE_SIGNALS: INT, TERM, HUP, USR1 through one signalfd. */

@@ -236,6 +236,24 @@ TEST(poll_env_value_is_checked)
 	unsetenv("PYMON_POLL");
 }
 
+TEST(poll_says_who_asked_for_it)
+{
+	struct seen s = {0};
+	pymon_error err = {0};
+	setenv("PYMON_POLL", "1", 1);
+	pymon_watcher *w = polled_watcher(&s, &err);
+	CHECK_INT(pymon_watcher_start(w, &err), 0);
+	CHECK_CONTAINS(warned, "every 500ms (asked for by PYMON_POLL)");
+	pymon_watcher_free(w);
+	/* The program's own setting wins over the environment's. */
+	w = polled_watcher(&s, &err);
+	CHECK_INT(pymon_watcher_poll(w, PYMON_POLL_ALWAYS, 40, 0, &err), 0);
+	CHECK_INT(pymon_watcher_start(w, &err), 0);
+	CHECK_CONTAINS(warned, "every 40ms (asked for)");
+	pymon_watcher_free(w);
+	unsetenv("PYMON_POLL");
+}
+
 /* ---- when a listing holds: the round's clock and the directory's times
  * come through the seam, so the tests move the one and freeze the other */
 
