@@ -343,11 +343,13 @@ static void on_diff(void *ud, enum pm_snap_op op, const struct pm_snap *s, const
 #define SPLIT_FLOOR_NS 10000000.0
 #define ANNOUNCE_AFTER_ROUNDS 16 /* past the first listings, which cost more */
 
-static uint64_t thread_cpu_ns(void)
+/* A clock through the seam, in ns; a failing one stands still (a round
+ * clock that does: every round lists). */
+static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts = {0};
-	pm_sys.clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	pm_sys.clock_gettime(id, &ts);
+	return (uint64_t)ns_of(ts);
 }
 
 static bool busy(const struct pm_snap *s, uint64_t now)
@@ -388,13 +390,6 @@ bool pm_poll_due(const pymon_watcher *w, const struct pm_node *n, const struct p
  * within its budget": a listing costs twice a round of stats). */
 #define STEADY_NS (2 * 1000000000ull)
 #define RELIST_NS (10 * 1000000000ull)
-
-static uint64_t round_clock_ns(void)
-{
-	struct timespec ts = {0}; /* a failing clock stands still: every round lists */
-	pm_sys.clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 uint64_t pm_poll_relist_ns(const pymon_watcher *w, bool is_busy)
 {
@@ -456,7 +451,7 @@ static void poll_dir(struct round *r, struct pm_node *n, int fd)
 	r->dir = n;
 	r->changed = false;
 	struct pm_snap *old = pm_node_snap(n);
-	uint64_t now = round_clock_ns();
+	uint64_t now = r->now; /* taken before any listing of the round */
 	if (listing_holds(r->w, old, &st, now) && restat(r, old, fd) == 0) {
 		if (r->changed)
 			old->changed_ns = now;
@@ -694,13 +689,13 @@ static void round_ready(pymon_watcher *w, struct pm_source *src, uint32_t events
 	uint64_t ticks;
 	while (read(src->fd, &ticks, sizeof ticks) < 0 && errno == EINTR)
 		;
-	struct round r = {.w = w, .now = round_clock_ns()};
-	uint64_t cpu = thread_cpu_ns();
+	struct round r = {.w = w, .now = clock_ns(CLOCK_MONOTONIC)};
+	uint64_t cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	for (pymon_observer *o = w->observers; o; o = o->next)
 		for (struct pm_root *root = o->roots; root; root = root->next)
 			if (root->node)
 				walk(&r, root->node, NULL, 0);
-	cpu = thread_cpu_ns() - cpu;
+	cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu;
 	w->poll_round++;
 	pace(w, &r, cpu);
 	settle(&r);
@@ -726,7 +721,7 @@ int pm_poll_setup(pymon_watcher *w)
 
 int pm_poll_node(pymon_watcher *w, struct pm_node *n, int dirfd, const struct stat *dir)
 {
-	uint64_t now = round_clock_ns(); /* before the listing, as in a round */
+	uint64_t now = clock_ns(CLOCK_MONOTONIC); /* before the listing, as in a round */
 	struct pm_snap *s = pm_snap_read(dirfd);
 	if (!s || lseek(dirfd, 0, SEEK_SET) < 0) { /* the scan reads it again */
 		free(s);
